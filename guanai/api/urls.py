@@ -1,0 +1,18 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from guanai.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("v1/me/", views.MeView.as_view(), name="me"),
+    path("v1/regions/", views.RegionListView.as_view(), name="regions"),
+    path("v1/children/", views.ChildListView.as_view(), name="children"),
+    path("v1/children/<int:pk>/", views.ChildDetailView.as_view(), name="child"),
+    path("v1/children/<int:pk>/reveal/", views.ChildRevealView.as_view(), name="child-reveal"),
+    path("v1/audit/events/", views.AuditEventListView.as_view(), name="audit-events"),
+    path("v1/audit/access/", views.AccessEventListView.as_view(), name="access-events"),
+]

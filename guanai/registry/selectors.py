@@ -1,0 +1,69 @@
+"""Scoped reads of children's data. Views, the API and jobs read children only through these."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from guanai.accounts.models import User
+from guanai.accounts.scope import scoped
+from guanai.lib.errors import NotFound
+from guanai.registry.models import Child, ChildRelation
+
+
+def children_for(user: User) -> QuerySet[Child]:
+    """The children in ``user``'s jurisdiction (a village director: her village; a district: the district)."""
+    return scoped(Child.objects.all(), user, field="village_id", permission="child.view")
+
+
+def child_get(user: User, pk: int | str) -> Child:
+    """One child in scope, or NotFound — the same answer whether it does not exist or is out of scope."""
+    try:
+        return children_for(user).select_related("village", "household").get(pk=int(pk))
+    except (Child.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def child_relations(user: User, child: Child) -> QuerySet[ChildRelation]:
+    child_get(user, child.pk)  # re-check scope: relations are only reachable through a child in scope
+    return (
+        ChildRelation.objects.filter(child=child)
+        .select_related("person")
+        .prefetch_related("person__statuses")
+        .order_by("relation", "id")
+    )
+
+
+def child_count_by_village(user: User) -> dict[str, int]:
+    from django.db.models import Count
+
+    rows = children_for(user).exclude(status=Child.Status.EXITED).values("village_id").annotate(n=Count("id"))
+    return {r["village_id"]: r["n"] for r in rows}
+
+
+def child_counts_by_area(user: User, *, level: int) -> list[dict[str, object]]:
+    """Children in scope (not exited) counted per region at ``level`` (a district's townships, a city's districts).
+
+    Needs only ``stats.view``: counts, not files.
+    """
+    from django.db.models import Count
+    from django.db.models.functions import Substr
+
+    from guanai.lib.regioncode import LEVEL_PREFIX_LENGTH
+    from guanai.regions.models import Region
+
+    n = LEVEL_PREFIX_LENGTH[level]
+    rows = (
+        scoped(Child.objects.all(), user, field="village_id", permission="stats.view")
+        .exclude(status=Child.Status.EXITED)
+        .annotate(area=Substr("village_id", 1, n))
+        .values("area")
+        .annotate(children=Count("id"))
+        .order_by("area")
+    )
+    counts = {r["area"]: r["children"] for r in rows}
+    codes = [c.ljust(12, "0") for c in counts]
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    return [
+        {"code": area.ljust(12, "0"), "name": names.get(area.ljust(12, "0"), area), "children": n_children}
+        for area, n_children in counts.items()
+    ]

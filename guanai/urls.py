@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("api/", include("guanai.api.urls")),
+    path("", include("guanai.web.urls")),
+]
+
+handler400 = "guanai.web.views.error_400"
+handler403 = "guanai.web.views.error_403"
+handler404 = "guanai.web.views.error_404"
+handler500 = "guanai.web.views.error_500"
