@@ -14,8 +14,8 @@ from guanai import privacy
 from guanai.accounts import roles
 from guanai.accounts.models import User
 from guanai.lib import idnumber
-from guanai.registry.models import Child
 from guanai.regions.models import Region
+from guanai.registry.models import Child
 
 CITY = "500000000000"
 DISTRICT = "500230000000"  # 丰都县
@@ -55,9 +55,16 @@ def make_child(village: str, name: str = "王小明", *, birth: dt.date = dt.dat
     number = make_id_number(village, birth, male)
     p = privacy.protect_id_number(number)
     return Child.objects.create(
-        child_no=f"T{next(_serial):011d}", name=name, sex="M" if male else "F", birth_date=birth,
-        id_number_enc=p.enc, id_number_bidx=p.bidx, id_number_mask=p.mask, village_id=village,
-        hukou_type="agricultural", status="active",
+        child_no=f"T{next(_serial):011d}",
+        name=name,
+        sex="M" if male else "F",
+        birth_date=birth,
+        id_number_enc=p.enc,
+        id_number_bidx=p.bidx,
+        id_number_mask=p.mask,
+        village_id=village,
+        hukou_type="agricultural",
+        status="active",
     )
 
 

@@ -28,7 +28,9 @@ def pii_rotate_keys(*, batch_size: int = 2000, progress: Callable[[int], object]
                     setattr(row, field, ring.encrypt(ring.decrypt(getattr(row, field))))
                 model.objects.bulk_update(rows, [field])
                 audit_record(
-                    actor=None, action="pii.rotate", object_type=model_name.lower(),
+                    actor=None,
+                    action="pii.rotate",
+                    object_type=model_name.lower(),
                     summary=f"{field}: {len(rows)} value(s) re-encrypted with key {ring.current_id}",
                 )
             total += len(rows)
@@ -51,16 +53,23 @@ def pii_reindex(*, batch_size: int = 2000, progress: Callable[[int], object] = l
         while True:
             with transaction.atomic():
                 rows = list(
-                    model.objects.filter(pk__gt=last_pk).exclude(**{enc_field: ""})
-                    .select_for_update().order_by("pk").only("pk", enc_field, bidx_field)[:batch_size]
+                    model.objects.filter(pk__gt=last_pk)
+                    .exclude(**{enc_field: ""})
+                    .select_for_update()
+                    .order_by("pk")
+                    .only("pk", enc_field, bidx_field)[:batch_size]
                 )
                 if not rows:
                     break
                 for row in rows:
                     setattr(row, bidx_field, fn(privacy.reveal(getattr(row, enc_field))))
                 model.objects.bulk_update(rows, [bidx_field])
-                audit_record(actor=None, action="pii.reindex", object_type=model_name.lower(),
-                             summary=f"{bidx_field}: {len(rows)} value(s) recomputed")
+                audit_record(
+                    actor=None,
+                    action="pii.reindex",
+                    object_type=model_name.lower(),
+                    summary=f"{bidx_field}: {len(rows)} value(s) recomputed",
+                )
             last_pk = rows[-1].pk
             total += len(rows)
             progress(len(rows))

@@ -63,9 +63,7 @@ def id_bidx(value: str) -> str:
 
 def protect_phone(value: str) -> Protected:
     digits = idnumber.clean(value)
-    return Protected(
-        keyring().encrypt(digits), blind_index().digest("phone:" + digits), idnumber.mask_phone(digits)
-    )
+    return Protected(keyring().encrypt(digits), blind_index().digest("phone:" + digits), idnumber.mask_phone(digits))
 
 
 def reveal(token: str) -> str:

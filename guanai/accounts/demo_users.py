@@ -69,8 +69,15 @@ def demo_users_ensure(districts: list[str]) -> list[tuple[DemoUser, Region]]:
         user = User.objects.filter(username=spec.username).first()
         if user is None:
             user_create(
-                actor=None, username=spec.username, password=password, role=spec.role, region_code=region.code,
-                display_name=spec.display_name, organisation=spec.organisation, is_demo=True, check_password=False,
+                actor=None,
+                username=spec.username,
+                password=password,
+                role=spec.role,
+                region_code=region.code,
+                display_name=spec.display_name,
+                organisation=spec.organisation,
+                is_demo=True,
+                check_password=False,
             )
         elif user.is_demo:
             user.set_password(password)

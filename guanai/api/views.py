@@ -61,9 +61,7 @@ class RegionListView(generics.ListAPIView):
         return qs
 
 
-@extend_schema(
-    summary="本辖区儿童列表（身份证号已脱敏）", responses={200: s.ChildListSerializer(many=True), **ERRORS}
-)
+@extend_schema(summary="本辖区儿童列表（身份证号已脱敏）", responses={200: s.ChildListSerializer(many=True), **ERRORS})
 class ChildListView(generics.ListAPIView):
     serializer_class = s.ChildListSerializer
 

@@ -61,6 +61,9 @@ class AuditEvent(AppendOnlyModel):
         verbose_name = verbose_name_plural = "审计事件"
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}#{self.object_id}"
+
 
 class AccessEvent(AppendOnlyModel):
     """A read of sensitive data: opening a child's full file, revealing a masked field, an export."""
@@ -80,3 +83,6 @@ class AccessEvent(AppendOnlyModel):
         ordering = ["-at", "-id"]
         verbose_name = verbose_name_plural = "访问记录"
         indexes = [models.Index(fields=["object_type", "object_id"], name="access_object")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}#{self.object_id}"

@@ -39,9 +39,7 @@ def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[st
     return data
 
 
-def changed(
-    before: dict[str, Any] | None, after: dict[str, Any] | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def changed(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Only the keys whose values differ, so an event shows what changed."""
     before, after = before or {}, after or {}
     keys = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
@@ -79,9 +77,7 @@ def audit_record(
     )
 
 
-def access_record(
-    *, actor: Any, action: str, object_type: str, object_id: str | int = "", field: str = ""
-) -> None:
+def access_record(*, actor: Any, action: str, object_type: str, object_id: str | int = "", field: str = "") -> None:
     """Record a read of sensitive data (a full file opened, a masked field revealed, an export)."""
     AccessEvent.objects.create(
         **_actor_fields(actor),

@@ -110,9 +110,7 @@ def _validate(rows: list[DivisionRow], known: dict[str, int]) -> list[RowError]:
         parent_level = levels.get(r.parent_code)
         if parent_level is None:
             errors.append(
-                RowError(
-                    r.line, "parent_code", r.parent_code, "上级区划代码不存在（既不在系统中也不在文件中）"
-                )
+                RowError(r.line, "parent_code", r.parent_code, "上级区划代码不存在（既不在系统中也不在文件中）")
             )
         elif parent_level >= r.level:
             errors.append(RowError(r.line, "parent_code", r.parent_code, "上级区划的级别应高于本级"))

@@ -23,14 +23,15 @@ class Sex(models.TextChoices):
 class Household(models.Model):
     household_no = models.CharField("户号", max_length=30, blank=True, db_index=True)
     hukou_type = models.CharField("户籍性质", max_length=20, choices=HukouType.choices)
-    village = models.ForeignKey(
-        "regions.Region", verbose_name="户籍村社区", on_delete=models.PROTECT, related_name="+"
-    )
+    village = models.ForeignKey("regions.Region", verbose_name="户籍村社区", on_delete=models.PROTECT, related_name="+")
     address = models.CharField("户籍地址", max_length=200, blank=True)
     is_demo = models.BooleanField("演示数据", default=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "家庭户"
+
+    def __str__(self) -> str:
+        return f"家庭户{self.household_no or self.pk}"
 
 
 class Person(models.Model):
@@ -44,9 +45,7 @@ class Person(models.Model):
     id_number_mask = models.CharField("身份证号", max_length=18, blank=True)
     phone_enc = models.TextField("电话（加密）", blank=True)
     phone_mask = models.CharField("电话", max_length=20, blank=True)
-    household = models.ForeignKey(
-        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
-    )
+    household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="people")
     is_demo = models.BooleanField("演示数据", default=False)
 
     class Meta:
@@ -87,6 +86,9 @@ class PersonStatus(models.Model):
         verbose_name = verbose_name_plural = "成员状况"
         indexes = [models.Index(fields=["person", "kind"], name="status_person_kind")]
 
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
 
 class Child(models.Model):
     """One child of the registry; the one-person-one-file archive (一人一档, §8) hangs off this row."""
@@ -106,12 +108,8 @@ class Child(models.Model):
     id_number_enc = models.TextField("身份证号（加密）", blank=True)
     id_number_bidx = models.CharField("身份证号盲索引", max_length=64, blank=True, db_index=True)
     id_number_mask = models.CharField("身份证号", max_length=18, blank=True)
-    village = models.ForeignKey(
-        "regions.Region", verbose_name="所在村社区", on_delete=models.PROTECT, related_name="+"
-    )
-    household = models.ForeignKey(
-        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
-    )
+    village = models.ForeignKey("regions.Region", verbose_name="所在村社区", on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     hukou_type = models.CharField("户籍性质", max_length=20, choices=HukouType.choices)
     hukou_address = models.CharField("户籍地址", max_length=200, blank=True)
     current_address = models.CharField("现住址", max_length=200, blank=True)
@@ -162,6 +160,9 @@ class ChildRelation(models.Model):
         verbose_name = verbose_name_plural = "儿童关系人"
         constraints = [models.UniqueConstraint(fields=["child", "person"], name="child_person_once")]
 
+    def __str__(self) -> str:
+        return self.get_relation_display()
+
 
 class BenefitEnrolment(models.Model):
     """Enrolment in a benefit (低保, 特困, 孤儿基本生活费…) of a child or the child's household."""
@@ -174,16 +175,15 @@ class BenefitEnrolment(models.Model):
         UNSUPPORTED = "unsupported_allowance", "事实无人抚养基本生活补贴"
         TEMPORARY = "temporary", "临时救助"
 
-    household = models.ForeignKey(
-        Household, null=True, blank=True, on_delete=models.CASCADE, related_name="benefits"
-    )
+    household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.CASCADE, related_name="benefits")
     child = models.ForeignKey(Child, null=True, blank=True, on_delete=models.CASCADE, related_name="benefits")
     kind = models.CharField("救助类型", max_length=30, choices=Kind.choices)
     start = models.DateField("起始日期")
     end = models.DateField("终止日期", null=True, blank=True)
-    monthly_amount = models.DecimalField(
-        "月标准（元）", max_digits=8, decimal_places=2, null=True, blank=True
-    )
+    monthly_amount = models.DecimalField("月标准（元）", max_digits=8, decimal_places=2, null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "救助保障"
+
+    def __str__(self) -> str:
+        return self.get_kind_display()

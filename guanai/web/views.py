@@ -100,9 +100,7 @@ def children(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(
-            Q(name__startswith=q)
-            | Q(name_pinyin__startswith=q.lower())
-            | Q(name_initials__startswith=q.lower())
+            Q(name__startswith=q) | Q(name_pinyin__startswith=q.lower()) | Q(name_initials__startswith=q.lower())
         )
     status = request.GET.get("status", "")
     if status in {"registered", "active", "exited"}:

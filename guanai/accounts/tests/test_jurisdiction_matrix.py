@@ -25,9 +25,22 @@ def expected_visible(role: str, village_code: str) -> bool:
 
 def test_the_matrix_covers_every_role_named_in_the_issue():
     assert set(ALL_ROLES) == {
-        "director", "supervisor", "district_officer", "city_officer", "partner_education", "partner_police",
-        "partner_health", "partner_women", "partner_youth", "partner_disabled", "partner_court",
-        "partner_procuratorate", "partner_cyberspace", "social_worker", "auditor", "admin",
+        "director",
+        "supervisor",
+        "district_officer",
+        "city_officer",
+        "partner_education",
+        "partner_police",
+        "partner_health",
+        "partner_women",
+        "partner_youth",
+        "partner_disabled",
+        "partner_court",
+        "partner_procuratorate",
+        "partner_cyberspace",
+        "social_worker",
+        "auditor",
+        "admin",
     }
 
 

@@ -12,7 +12,7 @@ from guanai.regions.services import regions_import
 
 
 class Command(BaseCommand):
-    help = "Administrative divisions: `guanai regions import FILE` loads a 统计用区划代码 CSV (code,name,level,parent_code)."
+    help = "Administrative divisions. `regions import FILE` loads a 统计用区划代码 CSV (code,name,level,parent_code)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -31,9 +31,7 @@ class Command(BaseCommand):
             writer.writerow(["行号", "列", "值", "原因"])
             for e in result.errors:
                 writer.writerow([e.line, e.column, e.value, e.reason])
-            raise CommandError(
-                f"{len(result.errors)} invalid row(s); nothing was imported (有错误，未导入任何数据)"
-            )
+            raise CommandError(f"{len(result.errors)} invalid row(s); nothing was imported (有错误，未导入任何数据)")
         self.stdout.write(
             f"导入完成 imported: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"
         )

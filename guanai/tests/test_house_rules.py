@@ -1,0 +1,25 @@
+"""House invariants checked on the source: reads of children's data go through scoped selectors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1]
+SCOPED_MODELS = ["Child", "ChildRelation", "Household", "Person", "PersonStatus", "BenefitEnrolment"]
+UNSCOPED = re.compile(r"\b(" + "|".join(SCOPED_MODELS) + r")\.objects\b")
+# Where unscoped access is legitimate: selectors apply the scope, services work on rows selected through
+# them, the generator and key rotation are operator tools, tests build fixtures.
+ALLOWED = re.compile(r"(selectors\.py|services\.py|seed[a-z_]*\.py|pii_rotation\.py|/tests/|/migrations/|/management/)")
+
+
+def test_no_view_api_or_job_reads_childrens_tables_directly():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if ALLOWED.search("/" + rel):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if UNSCOPED.search(line):
+                offenders.append(f"{rel}:{number}: {line.strip()}")
+    assert offenders == [], "read children's data through registry.selectors:\n" + "\n".join(offenders)
