@@ -124,6 +124,7 @@ class Child(models.Model):
     status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.REGISTERED)
     exit_reason = models.CharField("退出原因", max_length=40, blank=True)
     exit_date = models.DateField("退出日期", null=True, blank=True)
+    exit_proposal = models.CharField("建议退出", max_length=200, blank=True, db_default="")
     version = models.PositiveIntegerField("版本", default=1)
     is_demo = models.BooleanField("演示数据", default=False)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
@@ -187,3 +188,55 @@ class BenefitEnrolment(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+class ChildGroup(models.Model):
+    """A group the rule set derived for a child on a date, with the Chinese explanation of why."""
+
+    class Code(models.TextChoices):
+        RURAL_LEFT_BEHIND = "rural_left_behind", "农村留守儿童"
+        URBAN_LEFT_BEHIND = "urban_left_behind", "城镇留守儿童"
+        ORPHAN = "orphan", "孤儿"
+        UNSUPPORTED = "unsupported", "事实无人抚养儿童"
+        DIFFICULTY_LIVING = "difficulty_living", "困境儿童（生活困境）"
+        DIFFICULTY_HEALTH = "difficulty_health", "困境儿童（身心困境）"
+        DIFFICULTY_GUARDIANSHIP = "difficulty_guardianship", "困境儿童（监护困境）"
+        RURAL_SINGLE_PARENT = "rural_single_parent", "农村单亲家庭儿童"
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="groups")
+    code = models.CharField("类别", max_length=30, choices=Code.choices)
+    explanation = models.CharField("认定依据", max_length=500)
+    rule_id = models.CharField("规则", max_length=60)
+    rule_version = models.PositiveIntegerField("规则版本")
+    source = models.CharField("政策依据", max_length=200)
+    derived_on = models.DateField("认定日期")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "儿童类别"
+        constraints = [models.UniqueConstraint(fields=["child", "code"], name="child_group_once")]
+        indexes = [models.Index(fields=["code", "child"], name="group_code_child")]
+
+    def __str__(self) -> str:
+        return self.get_code_display()
+
+
+class TimelineEvent(models.Model):
+    """One line of a child's archive timeline. Every part of the system writes here through
+    ``registry.timeline.timeline_add``; the archive page and its exports read it."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField("时间")
+    kind = models.CharField("类型", max_length=40)
+    summary = models.CharField("内容", max_length=500)
+    actor_username = models.CharField("操作人", max_length=150, blank=True)
+    source_type = models.CharField("来源", max_length=40, blank=True)
+    source_id = models.CharField("来源ID", max_length=64, blank=True)
+    detail = models.JSONField("详情", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = verbose_name_plural = "档案记录"
+        indexes = [models.Index(fields=["child", "-at"], name="timeline_child_at")]
+
+    def __str__(self) -> str:
+        return self.summary

@@ -1,0 +1,233 @@
+"""Refreshing derived groups in bulk: load facts set-wise, derive, write only what changed.
+
+Used after every fact change (one child), after an import (many), and by the daily refresh that catches
+birthdays and statuses that start or stop counting with the passing of time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db import transaction
+
+from guanai.lib.dates import add_months
+from guanai.registry.derivation import RELIEF_KINDS, ChildFacts, DerivedGroup, Relief, Status, derive, ruleset
+from guanai.registry.models import BenefitEnrolment, Child, ChildGroup, ChildRelation, PersonStatus, TimelineEvent
+from guanai.registry.timeline import timeline_row
+
+CHUNK = 5000
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i : i + CHUNK]
+
+
+def load_facts(child_ids: list[int]) -> dict[int, ChildFacts]:
+    """Facts for many children in four queries (children, parents, statuses, relief)."""
+    facts: dict[int, ChildFacts] = {}
+    households: dict[int, list[int]] = defaultdict(list)
+    for row in Child.objects.filter(pk__in=child_ids).values_list(
+        "pk",
+        "birth_date",
+        "hukou_type",
+        "village_id",
+        "disability_type",
+        "disability_grade",
+        "serious_illness",
+        "household_id",
+    ):
+        pk, birth, hukou, village, dis_type, dis_grade, illness, household = row
+        facts[pk] = ChildFacts(birth, hukou, village, dis_type, dis_grade, illness)
+        if household:
+            households[household].append(pk)
+    parents: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for child_id, person_id, relation in ChildRelation.objects.filter(
+        child_id__in=child_ids, relation__in=["father", "mother"]
+    ).values_list("child_id", "person_id", "relation"):
+        parents[person_id].append((child_id, relation))
+        setattr(facts[child_id], relation, getattr(facts[child_id], relation) or [])
+    for row in PersonStatus.objects.filter(person_id__in=list(parents)).values_list(
+        "person_id", "kind", "since", "until", "work_place", "cross_county", "disability_type", "disability_grade"
+    ):
+        status = Status(*row[1:])
+        for child_id, relation in parents[row[0]]:
+            getattr(facts[child_id], relation).append(status)
+    for household_id, child_id, kind, start, end in (
+        BenefitEnrolment.objects.filter(kind__in=list(RELIEF_KINDS), household_id__in=list(households))
+        .values_list("household_id", "child_id", "kind", "start", "end")
+        .union(
+            BenefitEnrolment.objects.filter(kind__in=list(RELIEF_KINDS), child_id__in=child_ids).values_list(
+                "household_id", "child_id", "kind", "start", "end"
+            )
+        )
+    ):
+        targets = [child_id] if child_id else households.get(household_id, [])
+        for pk in targets:
+            if pk in facts:
+                facts[pk].relief.append(Relief(kind, start, end))
+    return facts
+
+
+def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = None) -> int:
+    """Re-derive the groups of ``child_ids`` on ``today``; returns how many children changed.
+
+    Writes only differences: new groups, groups no longer met (with a timeline line each), changed
+    explanations; moves a registered child with a group into 在册 and proposes exit for one with none.
+    """
+    ids = sorted(set(child_ids))
+    rs = ruleset()
+    labels = dict(ChildGroup.Code.choices)
+    changed_children = 0
+    for chunk in _chunks(ids):
+        with transaction.atomic():
+            facts = load_facts(chunk)
+            existing: dict[int, dict[str, ChildGroup]] = defaultdict(dict)
+            for g in ChildGroup.objects.filter(child_id__in=chunk):
+                existing[g.child_id][g.code] = g
+            states = dict(Child.objects.filter(pk__in=chunk).values_list("pk", "status"))
+            proposals = dict(Child.objects.filter(pk__in=chunk).values_list("pk", "exit_proposal"))
+            add: list[ChildGroup] = []
+            update: list[ChildGroup] = []
+            remove: list[int] = []
+            timeline: list[TimelineEvent] = []
+            to_active: list[int] = []
+            propose: dict[int, str] = {}
+            clear_proposal: list[int] = []
+            for pk, child_facts in facts.items():
+                derived: dict[str, DerivedGroup] = {g.code: g for g in derive(child_facts, today, rs)}
+                had = existing.get(pk, {})
+                touched = False
+                for code, g in derived.items():
+                    old = had.get(code)
+                    if old is None:
+                        add.append(
+                            ChildGroup(
+                                child_id=pk,
+                                code=code,
+                                explanation=g.explanation,
+                                rule_id=g.rule_id,
+                                rule_version=g.rule_version,
+                                source=g.source,
+                                derived_on=today,
+                            )
+                        )
+                        timeline.append(
+                            TimelineEvent(
+                                **timeline_row(
+                                    child=pk,
+                                    kind="group.add",
+                                    actor=actor,
+                                    summary=f"认定为{labels[code]}：{g.explanation}",
+                                    detail={"rule": g.rule_id, "version": g.rule_version},
+                                )
+                            )
+                        )
+                        touched = True
+                    elif (old.explanation, old.rule_version) != (g.explanation, g.rule_version):
+                        old.explanation, old.rule_version, old.rule_id = g.explanation, g.rule_version, g.rule_id
+                        old.source, old.derived_on = g.source, today
+                        update.append(old)
+                for code, old in had.items():
+                    if code not in derived:
+                        remove.append(old.pk)
+                        timeline.append(
+                            TimelineEvent(
+                                **timeline_row(
+                                    child=pk,
+                                    kind="group.remove",
+                                    actor=actor,
+                                    summary=f"不再属于{labels.get(code, code)}（原依据：{old.explanation}）",
+                                )
+                            )
+                        )
+                        touched = True
+                status = states.get(pk)
+                if derived and status == Child.Status.REGISTERED:
+                    to_active.append(pk)
+                    touched = True
+                if status != Child.Status.EXITED:
+                    if not derived and not proposals.get(pk):
+                        propose[pk] = _exit_reason(child_facts, today)
+                        timeline.append(
+                            TimelineEvent(
+                                **timeline_row(
+                                    child=pk,
+                                    kind="exit.proposed",
+                                    actor=actor,
+                                    summary=f"已不属于任何关爱类别，建议退出：{propose[pk]}",
+                                )
+                            )
+                        )
+                        touched = True
+                    elif derived and proposals.get(pk):
+                        clear_proposal.append(pk)
+                changed_children += touched
+            ChildGroup.objects.filter(pk__in=remove).delete()
+            ChildGroup.objects.bulk_create(add, batch_size=2000)
+            ChildGroup.objects.bulk_update(
+                update, ["explanation", "rule_version", "rule_id", "source", "derived_on"], batch_size=2000
+            )
+            TimelineEvent.objects.bulk_create(timeline, batch_size=2000)
+            if to_active:
+                Child.objects.filter(pk__in=to_active, status=Child.Status.REGISTERED).update(
+                    status=Child.Status.ACTIVE
+                )
+            for pk, reason in propose.items():
+                Child.objects.filter(pk=pk).update(exit_proposal=reason)
+            if clear_proposal:
+                Child.objects.filter(pk__in=clear_proposal).update(exit_proposal="")
+    return changed_children
+
+
+def _exit_reason(facts: ChildFacts, today: dt.date) -> str:
+    from guanai.lib.dates import age_on
+
+    age = age_on(facts.birth_date, today)
+    if age >= 18:
+        return "年满18周岁"
+    if age >= 16:
+        return "年满16周岁"
+    return "父母返乡或情况变化，不再符合关爱条件"
+
+
+def children_due_for_refresh(today: dt.date) -> list[int]:
+    """Children whose groups may change today with no fact edited: birthdays at 16 and 18, statuses that
+    end today, and away / lost-contact periods that reach their 6 months today."""
+    rs = ruleset()
+    ids: set[int] = set()
+    for age in (16, 18):
+        try:
+            birthday = today.replace(year=today.year - age)
+            birthdays = [birthday]
+        except ValueError:  # 29 February: the birthday falls on 1 March in a common year
+            birthdays = [dt.date(today.year - age, 2, 29)]
+        if today.month == 3 and today.day == 1:
+            try:
+                birthdays.append(dt.date(today.year - age, 2, 29))
+            except ValueError:
+                pass
+        ids.update(Child.objects.filter(birth_date__in=birthdays).values_list("pk", flat=True))
+    months = {rs.settings["away_min_months"], rs.settings["lost_contact_min_months"]}
+    # The start dates whose "≥ N months" threshold is today (several, because month ends clamp).
+    starts = [today - dt.timedelta(days=d) for d in range(150, 200)]
+    thresholds = [s for s in starts for m in months if add_months(s, m) == today]
+    persons = set(PersonStatus.objects.filter(until=today).values_list("person_id", flat=True))
+    persons.update(
+        PersonStatus.objects.filter(since__in=thresholds, kind__in=["working_away", "lost_contact"]).values_list(
+            "person_id", flat=True
+        )
+    )
+    persons.update(PersonStatus.objects.filter(since=today).values_list("person_id", flat=True))
+    ids.update(ChildRelation.objects.filter(person_id__in=persons).values_list("child_id", flat=True))
+    ids.update(
+        BenefitEnrolment.objects.filter(end=today - dt.timedelta(days=1), child__isnull=False).values_list(
+            "child_id", flat=True
+        )
+    )
+    household_ids = BenefitEnrolment.objects.filter(end=today - dt.timedelta(days=1)).values_list("household_id")
+    ids.update(Child.objects.filter(household_id__in=household_ids).values_list("pk", flat=True))
+    return sorted(ids)
