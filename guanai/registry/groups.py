@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from typing import Any
 
 from django.db import transaction
@@ -200,16 +201,13 @@ def children_due_for_refresh(today: dt.date) -> list[int]:
     rs = ruleset()
     ids: set[int] = set()
     for age in (16, 18):
-        try:
-            birthday = today.replace(year=today.year - age)
-            birthdays = [birthday]
-        except ValueError:  # 29 February: the birthday falls on 1 March in a common year
-            birthdays = [dt.date(today.year - age, 2, 29)]
-        if today.month == 3 and today.day == 1:
-            try:
-                birthdays.append(dt.date(today.year - age, 2, 29))
-            except ValueError:
-                pass
+        year = today.year - age
+        birthdays: list[dt.date] = []
+        with suppress(ValueError):  # 29 February does not exist in every birth year
+            birthdays.append(dt.date(year, today.month, today.day))
+        if (today.month, today.day) == (3, 1):  # in a common year, 29 February birthdays fall on 1 March
+            with suppress(ValueError):
+                birthdays.append(dt.date(year, 2, 29))
         ids.update(Child.objects.filter(birth_date__in=birthdays).values_list("pk", flat=True))
     months = {rs.settings["away_min_months"], rs.settings["lost_contact_min_months"]}
     # The start dates whose "≥ N months" threshold is today (several, because month ends clamp).

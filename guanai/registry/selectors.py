@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from guanai.accounts.models import User
 from guanai.accounts.scope import scoped
@@ -67,3 +70,56 @@ def child_counts_by_area(user: User, *, level: int) -> list[dict[str, object]]:
         {"code": area.ljust(12, "0"), "name": names.get(area.ljust(12, "0"), area), "children": n_children}
         for area, n_children in counts.items()
     ]
+
+
+AGE_BANDS = {"0-5": (0, 5), "6-11": (6, 11), "12-15": (12, 15), "16-17": (16, 17)}
+
+
+def children_search(
+    user: User,
+    *,
+    q: str = "",
+    region: str = "",
+    group: str = "",
+    status: str = "",
+    age_band: str = "",
+    today: dt.date | None = None,
+) -> QuerySet[Child]:
+    """Search within the user's jurisdiction: ``q`` is a name (characters), full pinyin, initials, a child
+    number, or a full ID number (exact, through the blind index). Unknown filter values match nothing."""
+    from guanai import privacy
+    from guanai.accounts.scope import in_prefix
+    from guanai.lib import idnumber, regioncode
+    from guanai.lib.dates import add_months
+
+    qs = children_for(user)
+    text = "".join(q.split())
+    if text:
+        cleaned = idnumber.clean(text)
+        if len(cleaned) in (15, 18) and cleaned[:6].isdigit():
+            qs = qs.filter(id_number_bidx=privacy.id_bidx(cleaned))
+        elif cleaned.startswith("C") and cleaned[1:].isdigit():
+            qs = qs.filter(child_no=cleaned)
+        elif text.isascii():
+            key = text.lower()
+            qs = qs.filter(Q(name_pinyin__startswith=key) | Q(name_initials__startswith=key))
+        else:
+            qs = qs.filter(name__startswith=text) if len(text) < 2 else qs.filter(name__contains=text)
+    if region:
+        try:
+            qs = qs.filter(in_prefix("village_id", regioncode.prefix(region)))
+        except regioncode.RegionCodeError:
+            return qs.none()
+    if group:
+        qs = qs.filter(groups__code=group)
+    if status:
+        qs = qs.filter(status=status)
+    if age_band:
+        band = AGE_BANDS.get(age_band)
+        if band is None:
+            return qs.none()
+        day = today or timezone.localdate()
+        youngest_birth = add_months(day, -12 * band[0])  # born on or before this date: at least band[0]
+        oldest_birth = add_months(day, -12 * (band[1] + 1))  # born after this date: at most band[1]
+        qs = qs.filter(birth_date__lte=youngest_birth, birth_date__gt=oldest_birth)
+    return qs
