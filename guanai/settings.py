@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "guanai.accounts",
     "guanai.audit",
     "guanai.registry",
+    "guanai.jobs",
     "guanai.web",
     "guanai.api",
 ]
@@ -250,4 +251,8 @@ LOGGING = {
 }
 
 # --- product settings -----------------------------------------------------------------------------------
+# Background jobs: thread (demo, in the web process), worker (production: `guanai jobs worker`), inline (tests).
+GUANAI_JOBS_MODE = os.environ.get("GUANAI_JOBS_MODE", "inline" if TESTING else "thread")
+if GUANAI_JOBS_MODE not in {"thread", "worker", "inline"}:
+    raise ImproperlyConfigured("GUANAI_JOBS_MODE must be thread, worker or inline")
 GUANAI_DEMO_PASSWORD = os.environ.get("GUANAI_DEMO_PASSWORD", "guanai-demo-2026")

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("api/", include("guanai.api.urls")),
+    path("jobs/", include("guanai.jobs.urls")),
     path("", include("guanai.web.urls")),
 ]
 

@@ -11,6 +11,7 @@ NAV = [
     ("web:home", "我的工作台", None),
     ("web:children", "儿童名册", "child.view"),
     ("web:audit", "审计查询", "audit.view"),
+    ("jobs:list", "我的任务", None),
     ("api:docs", "接口文档", None),
 ]
 
