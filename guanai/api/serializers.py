@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from guanai.accounts.models import User
 from guanai.audit.models import AccessEvent, AuditEvent
 from guanai.regions.models import Region
-from guanai.registry.models import Child
+from guanai.registry.models import Child, ChildRelation, PersonStatus
+from guanai.registry.services import EXIT_REASONS
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -121,3 +124,123 @@ class AccessEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AccessEvent
         fields = ["id", "at", "actor_username", "action", "object_type", "object_id", "field", "request_id"]
+
+
+class GroupSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField(source="get_code_display")
+    explanation = serializers.CharField()
+    rule_id = serializers.CharField()
+    rule_version = serializers.IntegerField()
+    source = serializers.CharField()
+    derived_on = serializers.DateField()
+
+
+class StatusSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=PersonStatus.Kind.choices)
+    since = serializers.DateField(required=False, allow_null=True)
+    until = serializers.DateField(required=False, allow_null=True)
+    work_place = serializers.CharField(required=False, allow_blank=True, default="")
+    cross_county = serializers.BooleanField(required=False, allow_null=True, default=None)
+    disability_type = serializers.CharField(required=False, allow_blank=True, default="")
+    disability_grade = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class PersonInSerializer(serializers.Serializer):
+    relation = serializers.ChoiceField(choices=ChildRelation.Relation.choices)
+    name = serializers.CharField(max_length=50)
+    id_number = serializers.CharField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, default="")
+    is_guardian = serializers.BooleanField(required=False, default=False)
+    is_entrusted_carer = serializers.BooleanField(required=False, default=False)
+    statuses = StatusSerializer(many=True, required=False, default=list)
+
+
+class RelationOutSerializer(serializers.Serializer):
+    person_id = serializers.IntegerField(source="person.pk")
+    relation = serializers.CharField()
+    relation_label = serializers.CharField(source="get_relation_display")
+    name = serializers.CharField(source="person.name")
+    id_number = serializers.CharField(source="person.id_number_mask", help_text="masked")
+    phone = serializers.CharField(source="person.phone_mask", help_text="masked")
+    is_guardian = serializers.BooleanField()
+    is_entrusted_carer = serializers.BooleanField()
+    statuses = StatusSerializer(source="person.statuses.all", many=True)
+
+
+CHILD_FIELDS = [
+    "name",
+    "sex",
+    "birth_date",
+    "village_code",
+    "hukou_type",
+    "id_number",
+    "ethnicity",
+    "hukou_address",
+    "current_address",
+    "health_status",
+    "disability_type",
+    "disability_grade",
+    "serious_illness",
+    "schooling",
+    "school_name",
+    "grade",
+    "boarding",
+]
+
+
+class ChildInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=50)
+    sex = serializers.ChoiceField(choices=["M", "F"])
+    birth_date = serializers.DateField()
+    village_code = serializers.CharField(max_length=12)
+    hukou_type = serializers.ChoiceField(choices=["agricultural", "non_agricultural", "resident"])
+    id_number = serializers.CharField(required=False, allow_blank=True, default="")
+    ethnicity = serializers.CharField(required=False, default="汉族")
+    hukou_address = serializers.CharField(required=False, allow_blank=True, default="")
+    current_address = serializers.CharField(required=False, allow_blank=True, default="")
+    health_status = serializers.CharField(required=False, allow_blank=True, default="健康")
+    disability_type = serializers.CharField(required=False, allow_blank=True, default="")
+    disability_grade = serializers.IntegerField(required=False, allow_null=True, default=None)
+    serious_illness = serializers.CharField(required=False, allow_blank=True, default="")
+    schooling = serializers.CharField(required=False, allow_blank=True, default="")
+    school_name = serializers.CharField(required=False, allow_blank=True, default="")
+    grade = serializers.CharField(required=False, allow_blank=True, default="")
+    boarding = serializers.BooleanField(required=False, default=False)
+
+
+class ChildCreateSerializer(ChildInSerializer):
+    family = PersonInSerializer(many=True, required=False, default=list)
+    confirm_similar = serializers.BooleanField(
+        required=False, default=False, help_text="confirm a same-name, same-birth-date child is another child"
+    )
+
+
+class ChildPatchSerializer(ChildInSerializer):
+    version = serializers.IntegerField(help_text="the version the edit is based on (optimistic concurrency)")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, partial=True, **kwargs)
+
+
+class ChildArchiveSerializer(ChildDetailSerializer):
+    groups = GroupSerializer(many=True, source="groups.all")
+    family = RelationOutSerializer(many=True, source="relations.all")
+
+    class Meta(ChildDetailSerializer.Meta):
+        fields = [*ChildDetailSerializer.Meta.fields, "exit_proposal", "groups", "family"]
+
+
+class ExitSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=EXIT_REASONS)
+    on = serializers.DateField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TimelineSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    summary = serializers.CharField()
+    actor_username = serializers.CharField()
+    source_type = serializers.CharField()
+    source_id = serializers.CharField()

@@ -13,6 +13,15 @@ urlpatterns = [
     path("v1/children/", views.ChildListView.as_view(), name="children"),
     path("v1/children/<int:pk>/", views.ChildDetailView.as_view(), name="child"),
     path("v1/children/<int:pk>/reveal/", views.ChildRevealView.as_view(), name="child-reveal"),
+    path("v1/children/<int:pk>/exit/", views.ChildExitView.as_view(), name="child-exit"),
+    path("v1/children/<int:pk>/reenter/", views.ChildReenterView.as_view(), name="child-reenter"),
+    path("v1/children/<int:pk>/timeline/", views.ChildTimelineView.as_view(), name="child-timeline"),
+    path("v1/children/<int:pk>/family/", views.FamilyMemberView.as_view(), name="child-family"),
+    path(
+        "v1/children/<int:pk>/family/<int:person_pk>/statuses/",
+        views.PersonStatusView.as_view(),
+        name="person-statuses",
+    ),
     path("v1/audit/events/", views.AuditEventListView.as_view(), name="audit-events"),
     path("v1/audit/access/", views.AccessEventListView.as_view(), name="access-events"),
 ]

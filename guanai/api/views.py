@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
@@ -16,8 +18,21 @@ from guanai.audit.selectors import access_events_for, audit_events_for
 from guanai.lib import regioncode
 from guanai.lib.errors import DomainError
 from guanai.regions.models import Region
-from guanai.registry.selectors import children_for
-from guanai.registry.services import child_reveal, child_view
+from guanai.registry.models import Child, ChildGroup
+from guanai.registry.selectors import AGE_BANDS, child_get, children_search
+from guanai.registry.services import (
+    ChildData,
+    PersonData,
+    StatusData,
+    child_exit,
+    child_reenter,
+    child_register,
+    child_reveal,
+    child_update,
+    child_view,
+    family_member_add,
+    person_status_add,
+)
 
 ERRORS = {400: s.ErrorEnvelopeSerializer, 403: s.ErrorEnvelopeSerializer, 404: s.ErrorEnvelopeSerializer}
 
@@ -61,19 +76,170 @@ class RegionListView(generics.ListAPIView):
         return qs
 
 
-@extend_schema(summary="本辖区儿童列表（身份证号已脱敏）", responses={200: s.ChildListSerializer(many=True), **ERRORS})
-class ChildListView(generics.ListAPIView):
+SEARCH_PARAMS = [
+    OpenApiParameter("q", str, description="姓名、全拼、首字母、儿童编号或完整身份证号"),
+    OpenApiParameter("region", str, description="区划代码（村、乡镇、区县）"),
+    OpenApiParameter("group", str, enum=list(ChildGroup.Code.values)),
+    OpenApiParameter("status", str, enum=list(Child.Status.values)),
+    OpenApiParameter("age_band", str, enum=list(AGE_BANDS)),
+]
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _child_data(values: dict[str, Any]) -> ChildData:
+    return ChildData(**{k: v for k, v in values.items() if k in ChildData.__dataclass_fields__})
+
+
+def _person_data(values: dict[str, Any]) -> PersonData:
+    statuses = [StatusData(**st) for st in values.pop("statuses", [])]
+    return PersonData(**values, statuses=statuses)
+
+
+class ChildListView(generics.ListCreateAPIView):
     serializer_class = s.ChildListSerializer
 
     def get_queryset(self) -> QuerySet[Any]:
-        return children_for(self.request.user).select_related("village").order_by("village_id", "name", "id")  # type: ignore[arg-type]
+        p = self.request.query_params
+        return (
+            children_search(
+                self.request.user,  # type: ignore[arg-type]
+                q=p.get("q", ""),
+                region=p.get("region", ""),
+                group=p.get("group", ""),
+                status=p.get("status", ""),
+                age_band=p.get("age_band", ""),
+                today=_today(),
+            )
+            .select_related("village")
+            .order_by("village_id", "name", "id")
+        )
+
+    @extend_schema(
+        summary="本辖区儿童列表与检索（身份证号已脱敏）",
+        parameters=SEARCH_PARAMS,
+        responses={200: s.ChildListSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="登记儿童（同身份证号拒绝；同乡镇同名同出生日期需确认）",
+        request=s.ChildCreateSerializer,
+        responses={201: s.ChildArchiveSerializer, **ERRORS, 409: s.ErrorEnvelopeSerializer},
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = s.ChildCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = dict(body.validated_data)
+        family = [_person_data(dict(m)) for m in values.pop("family")]
+        confirm = values.pop("confirm_similar")
+        child = child_register(
+            actor=request.user,
+            data=_child_data(values),
+            family=family,  # type: ignore[arg-type]
+            today=_today(),
+            confirm_similar=confirm,
+        )
+        return Response(s.ChildArchiveSerializer(child).data, status=201)
 
 
 class ChildDetailView(APIView):
-    @extend_schema(summary="儿童档案（查看留痕）", responses={200: s.ChildDetailSerializer, **ERRORS})
+    @extend_schema(
+        summary="儿童档案：基本信息、家庭成员、类别及认定依据（查看留痕）",
+        responses={200: s.ChildArchiveSerializer, **ERRORS},
+    )
     def get(self, request: Request, pk: int) -> Response:
         child = child_view(user=request.user, pk=pk)  # type: ignore[arg-type]
-        return Response(s.ChildDetailSerializer(child).data)
+        return Response(s.ChildArchiveSerializer(child).data)
+
+    @extend_schema(
+        summary="修改儿童信息（须提交所依据的版本号；版本过期返回409）",
+        request=s.ChildPatchSerializer,
+        responses={200: s.ChildArchiveSerializer, **ERRORS, 409: s.ErrorEnvelopeSerializer},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        body = s.ChildPatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        changes = dict(body.validated_data)
+        version = changes.pop("version")
+        child = child_update(
+            actor=request.user,
+            pk=pk,
+            expected_version=version,
+            changes=changes,  # type: ignore[arg-type]
+            today=_today(),
+        )
+        return Response(s.ChildArchiveSerializer(child).data)
+
+
+class ChildExitView(APIView):
+    @extend_schema(
+        summary="儿童退出（保留历史）", request=s.ExitSerializer, responses={200: s.ChildArchiveSerializer, **ERRORS}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        body = s.ExitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        child = child_exit(actor=request.user, pk=pk, **body.validated_data)  # type: ignore[arg-type]
+        return Response(s.ChildArchiveSerializer(child).data)
+
+
+class ChildReenterView(APIView):
+    @extend_schema(summary="重新纳入已退出的儿童", request=None, responses={200: s.ChildArchiveSerializer, **ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        child = child_reenter(actor=request.user, pk=pk, today=_today())  # type: ignore[arg-type]
+        return Response(s.ChildArchiveSerializer(child).data)
+
+
+class ChildTimelineView(generics.ListAPIView):
+    serializer_class = s.TimelineSerializer
+
+    @extend_schema(summary="儿童档案时间线（查看留痕）", responses={200: s.TimelineSerializer(many=True), **ERRORS})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        child = child_view(user=self.request.user, pk=self.kwargs["pk"])  # type: ignore[arg-type]
+        return child.timeline.all()
+
+
+class FamilyMemberView(APIView):
+    @extend_schema(
+        summary="添加家庭成员、监护人或委托照料人",
+        request=s.PersonInSerializer,
+        responses={201: s.ChildArchiveSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        body = s.PersonInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        family_member_add(
+            actor=request.user,
+            child_pk=pk,
+            member=_person_data(dict(body.validated_data)),  # type: ignore[arg-type]
+            today=_today(),
+        )
+        return Response(s.ChildArchiveSerializer(child_get(request.user, pk)).data, status=201)  # type: ignore[arg-type]
+
+
+class PersonStatusView(APIView):
+    @extend_schema(
+        summary="登记家庭成员的新状况（如外出务工、返乡、服刑在押）",
+        request=s.StatusSerializer,
+        responses={201: s.ChildArchiveSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int, person_pk: int) -> Response:
+        body = s.StatusSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        person_status_add(
+            actor=request.user,
+            child_pk=pk,
+            person_pk=person_pk,  # type: ignore[arg-type]
+            status=StatusData(**body.validated_data),
+            today=_today(),
+        )
+        return Response(s.ChildArchiveSerializer(child_get(request.user, pk)).data, status=201)  # type: ignore[arg-type]
 
 
 class ChildRevealView(APIView):

@@ -253,3 +253,20 @@ class TestDailyRefresh:
         lines = child.timeline.count()
         assert groups_refresh(child_ids=[child.pk], today=TODAY) == 0
         assert child.timeline.count() == lines
+
+
+def test_the_daily_refresh_command_rederives_due_children(cast, capsys):
+    from django.core.management import call_command
+
+    birth = dt.date(2010, 11, 29)
+    child = svc.child_register(
+        actor=cast["alice"],
+        data=data(birth_date=birth, id_number=make_id_number(VILLAGE, birth, True)),
+        family=parents_away(),
+        today=dt.date(2026, 11, 28),
+    )
+    call_command("registry", "refresh", "--date", "2026-11-29")
+    assert "1 changed" in capsys.readouterr().out
+    assert not child.groups.exists()
+    call_command("registry", "refresh", "--all", "--date", "2026-11-29")
+    assert "0 changed" in capsys.readouterr().out
