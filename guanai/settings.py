@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "guanai.audit",
     "guanai.registry",
     "guanai.jobs",
+    "guanai.visits",
     "guanai.web",
     "guanai.api",
 ]
@@ -255,4 +256,9 @@ LOGGING = {
 GUANAI_JOBS_MODE = os.environ.get("GUANAI_JOBS_MODE", "inline" if TESTING else "thread")
 if GUANAI_JOBS_MODE not in {"thread", "worker", "inline"}:
     raise ImproperlyConfigured("GUANAI_JOBS_MODE must be thread, worker or inline")
+# Reminders and escalations are also mailed when an e-mail backend is configured (EMAIL_HOST etc.).
+GUANAI_SEND_EMAIL = os.environ.get("GUANAI_SEND_EMAIL", "0") == "1"
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "guanai@localhost")
 GUANAI_DEMO_PASSWORD = os.environ.get("GUANAI_DEMO_PASSWORD", "guanai-demo-2026")

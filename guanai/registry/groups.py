@@ -17,6 +17,7 @@ from django.db import transaction
 from guanai.lib.dates import add_months
 from guanai.registry.derivation import RELIEF_KINDS, ChildFacts, DerivedGroup, Relief, Status, derive, ruleset
 from guanai.registry.models import BenefitEnrolment, Child, ChildGroup, ChildRelation, PersonStatus, TimelineEvent
+from guanai.registry.signals import facts_changed
 from guanai.registry.timeline import timeline_row
 
 CHUNK = 5000
@@ -181,6 +182,7 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
                 Child.objects.filter(pk=pk).update(exit_proposal=reason)
             if clear_proposal:
                 Child.objects.filter(pk__in=clear_proposal).update(exit_proposal="")
+            facts_changed.send(sender=Child, child_ids=chunk, today=today)
     return changed_children
 
 

@@ -1,0 +1,212 @@
+"""Scoped reads of the director's work: worklists, completion tables, ledgers, problems, visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from guanai.accounts.models import User
+from guanai.accounts.scope import in_prefix, region_prefix, scoped
+from guanai.lib.dates import month_end, month_start
+from guanai.lib.errors import NotFound, PermissionRefused
+from guanai.lib.regioncode import LEVEL_PREFIX_LENGTH
+from guanai.regions.models import Region
+from guanai.registry.models import Child
+from guanai.registry.selectors import children_for
+from guanai.visits.models import CadencePeriod, Problem, Visit, VisitSettings, WorkLogEntry
+from guanai.visits.obligations import (
+    STATE_ORDER,
+    Obligation,
+    Schedule,
+    earliest_needed,
+    obligations_on,
+    period,
+    visit_rules,
+)
+
+# Worklists are for one village or township; a bigger scope uses the completion tables (set-based SQL).
+WORKLIST_LIMIT = 3000
+
+
+def effective_settings() -> dict[str, int]:
+    """rules/visits.yaml defaults with the administrator's overrides."""
+    cfg = dict(visit_rules().settings)
+    row = VisitSettings.objects.filter(pk=1).first()
+    if row is not None:
+        cfg.update(
+            raised_home_visit_months=row.raised_home_visit_months,
+            due_soon_days=row.due_soon_days,
+            late_entry_days=row.late_entry_days,
+        )
+    return cfg
+
+
+def visits_for(user: User) -> QuerySet[Visit]:
+    return scoped(Visit.objects.all(), user, field="child__village_id", permission="visit.view")
+
+
+def problems_for(user: User) -> QuerySet[Problem]:
+    return scoped(Problem.objects.all(), user, field="child__village_id", permission="visit.view")
+
+
+def problem_get(user: User, pk: int | str) -> Problem:
+    try:
+        return problems_for(user).select_related("child").get(pk=int(pk))
+    except (Problem.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+@dataclass
+class WorkItem:
+    child: Child
+    obligations: list[Obligation]
+    urgency: int
+    risk: int
+    raised_reasons: list[str]
+
+    def state(self, kind: str) -> str:
+        return next(o.state for o in self.obligations if o.kind == kind)
+
+
+def schedules(child_rows: list[Child], today: dt.date) -> dict[int, Schedule]:
+    ids = [c.pk for c in child_rows]
+    raised: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+    reasons: dict[int, list[str]] = {}
+    for p in CadencePeriod.objects.filter(child_id__in=ids).order_by("since"):
+        raised[p.child_id].append((p.since, p.until))
+        if p.until is None:
+            reasons[p.child_id] = list(p.reasons)
+    return {
+        c.pk: Schedule(
+            on_roll_since=timezone.localdate(c.created_at),
+            raised=tuple(raised.get(c.pk, ())),
+            reasons=tuple(reasons.get(c.pk, ())),
+        )
+        for c in child_rows
+    }
+
+
+def worklist_for(user: User, *, today: dt.date, region: str = "", limit: int | None = WORKLIST_LIMIT) -> list[WorkItem]:
+    """The children in scope with this period's obligations, most urgent first (overdue, then due soon),
+    then by risk (number of derived groups, raised cadence)."""
+    if not user.can("visit.view"):
+        raise PermissionRefused("您的角色无权查看走访任务")
+    qs = children_for(user).exclude(status=Child.Status.EXITED)
+    if region:
+        qs = qs.filter(in_prefix("village_id", region))
+    ordered = qs.select_related("village").annotate(n_groups=Count("groups")).order_by("village_id", "name")
+    rows = list(ordered[:limit] if limit else ordered)
+    cfg = effective_settings()
+    plans = schedules(rows, today)
+    visits: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+    for child_id, day, mode in Visit.objects.filter(
+        child_id__in=[c.pk for c in rows], visited_on__gte=earliest_needed(today), visited_on__lte=today
+    ).values_list("child_id", "visited_on", "mode"):
+        visits[child_id].append((day, mode))
+    items = []
+    for child in rows:
+        obligations = obligations_on(plans[child.pk], visits[child.pk], today, cfg)
+        if not obligations:
+            continue
+        urgency = min(STATE_ORDER[o.state] for o in obligations)
+        risk = int(getattr(child, "n_groups", 0)) + (2 if plans[child.pk].reasons else 0)
+        items.append(WorkItem(child, obligations, urgency, risk, list(plans[child.pk].reasons)))
+    items.sort(key=lambda w: (w.urgency, -w.risk, w.child.name))
+    return items
+
+
+def completion_by_area(user: User, *, today: dt.date, level: int) -> list[dict[str, Any]]:
+    """Per area at ``level``: children on the roll, contacted this month, home-visited this quarter — one
+    aggregate query, no per-child Python."""
+    if not user.can("visit.view"):
+        raise PermissionRefused("您的角色无权查看完成情况")
+    n = LEVEL_PREFIX_LENGTH[level]
+    m_start, m_end = month_start(today), month_end(today)
+    q_start, q_end = period(today, 3)
+    contacted = Visit.objects.filter(child=OuterRef("pk"), visited_on__gte=m_start, visited_on__lte=min(m_end, today))
+    home = Visit.objects.filter(
+        child=OuterRef("pk"), mode="home", visited_on__gte=q_start, visited_on__lte=min(q_end, today)
+    )
+    rows = (
+        children_for(user)
+        .exclude(status=Child.Status.EXITED)
+        .annotate(area=Substr("village_id", 1, n), c=Exists(contacted), h=Exists(home))
+        .values("area")
+        .annotate(children=Count("id"), contacted=Count("id", filter=Q(c=True)), home=Count("id", filter=Q(h=True)))
+        .order_by("area")
+    )
+    names = dict(Region.objects.filter(code__in=[r["area"].ljust(12, "0") for r in rows]).values_list("code", "name"))
+    result = []
+    for r in rows:
+        code = r["area"].ljust(12, "0")
+        total = r["children"] or 1
+        result.append(
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "children": r["children"],
+                "contacted": r["contacted"],
+                "home_visited": r["home"],
+                "contact_rate": round(100 * r["contacted"] / total, 1),
+                "home_rate": round(100 * r["home"] / total, 1),
+            }
+        )
+    return result
+
+
+def ledger_for(user: User, *, month: dt.date) -> list[dict[str, Any]]:
+    """工作台账: per director (visitor) in scope and per month — children visited, contacts, home visits,
+    problems found and their states."""
+    if not user.can("visit.view"):
+        raise PermissionRefused("您的角色无权查看工作台账")
+    start, end = month_start(month), month_end(month)
+    visits = visits_for(user).filter(visited_on__gte=start, visited_on__lte=end)
+    rows = (
+        visits.values("visitor_id", "visitor_name")
+        .annotate(children=Count("child", distinct=True), contacts=Count("id"), home=Count("id", filter=Q(mode="home")))
+        .order_by("visitor_name")
+    )
+    problems = problems_for(user).filter(created_at__date__gte=start, created_at__date__lte=end)
+    by_owner = {
+        r["created_by_id"]: r
+        for r in problems.values("created_by_id").annotate(
+            found=Count("id"), solved=Count("id", filter=Q(status__in=["solved", "referred"]))
+        )
+    }
+    logs = dict(
+        WorkLogEntry.objects.filter(author_id__in=[r["visitor_id"] for r in rows], day__gte=start, day__lte=end)
+        .values("author_id")
+        .annotate(n=Count("id"))
+        .values_list("author_id", "n")
+    )
+    return [
+        {
+            "visitor_id": r["visitor_id"],
+            "visitor": r["visitor_name"],
+            "children": r["children"],
+            "contacts": r["contacts"],
+            "home_visits": r["home"],
+            "problems_found": by_owner.get(r["visitor_id"], {}).get("found", 0),
+            "problems_closed": by_owner.get(r["visitor_id"], {}).get("solved", 0),
+            "worklog_entries": logs.get(r["visitor_id"], 0),
+        }
+        for r in rows
+    ]
+
+
+def open_problems_for(user: User) -> QuerySet[Problem]:
+    """Problems a user should act on: at their level of escalation or below, inside their jurisdiction."""
+    prefix = region_prefix(user)
+    level = {12: 0, 9: 1, 6: 2}.get(len(prefix or ""), 2)
+    return (
+        problems_for(user)
+        .filter(status__in=["open", "in_progress"], level__lte=level)
+        .select_related("child")
+        .order_by("due_date")
+    )
