@@ -210,3 +210,9 @@ def open_problems_for(user: User) -> QuerySet[Problem]:
         .select_related("child")
         .order_by("due_date")
     )
+
+
+def problem_categories_list() -> list[tuple[str, str]]:
+    from guanai import rules
+
+    return list(rules.load("visits")["problems"]["categories"].items())

@@ -1,0 +1,180 @@
+"""REST endpoints for visits: record a visit (idempotent with a client key), read worklists and completion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from guanai.api.serializers import ErrorEnvelopeSerializer
+from guanai.lib.errors import DomainError
+from guanai.lib.parse import ParseError, parse_date
+from guanai.visits import services as svc
+from guanai.visits.models import Visit
+from guanai.visits.selectors import completion_by_area, problem_categories_list, worklist_for
+
+ERRORS = {400: ErrorEnvelopeSerializer, 403: ErrorEnvelopeSerializer, 404: ErrorEnvelopeSerializer}
+
+
+class ChecklistAnswerSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ProblemInSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=problem_categories_list())
+    description = serializers.CharField()
+    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class VisitInSerializer(serializers.Serializer):
+    child = serializers.IntegerField()
+    mode = serializers.ChoiceField(choices=Visit.Mode.choices)
+    visited_at = serializers.DateTimeField()
+    met = serializers.CharField(required=False, allow_blank=True, default="")
+    checklist = serializers.DictField(child=ChecklistAnswerSerializer(), required=False, default=dict)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True, default=None)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True, default=None)
+    late_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    client_key = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=64,
+        help_text="client-generated key: a resubmission returns the first visit",
+    )
+    problems = ProblemInSerializer(many=True, required=False, default=list)
+    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+class VisitOutSerializer(serializers.ModelSerializer):
+    mode_label = serializers.CharField(source="get_mode_display")
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "child",
+            "mode",
+            "mode_label",
+            "visited_at",
+            "visited_on",
+            "visitor_name",
+            "met",
+            "checklist",
+            "notes",
+            "late_reason",
+            "recorded_at",
+        ]
+
+
+class ObligationSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    window_start = serializers.DateField()
+    window_end = serializers.DateField()
+    due = serializers.DateField()
+    state = serializers.CharField()
+    done_on = serializers.DateField(allow_null=True)
+    overdue_since = serializers.DateField(allow_null=True)
+    raised = serializers.BooleanField()
+
+
+class WorkItemSerializer(serializers.Serializer):
+    child_id = serializers.IntegerField(source="child.pk")
+    child_no = serializers.CharField(source="child.child_no")
+    name = serializers.CharField(source="child.name")
+    village = serializers.CharField(source="child.village_id")
+    risk = serializers.IntegerField()
+    raised_reasons = serializers.ListField(child=serializers.CharField())
+    obligations = ObligationSerializer(many=True)
+
+
+class CompletionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    children = serializers.IntegerField()
+    contacted = serializers.IntegerField()
+    home_visited = serializers.IntegerField()
+    contact_rate = serializers.FloatField()
+    home_rate = serializers.FloatField()
+
+
+def _day(request: Request) -> Any:
+    value = request.query_params.get("on")
+    try:
+        return parse_date(value) if value else timezone.localdate()
+    except ParseError as exc:
+        raise DomainError("bad_date", exc.message) from None
+
+
+class VisitCreateView(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="记录联系或走访（client_key 防止重复提交）",
+        request=VisitInSerializer,
+        responses={201: VisitOutSerializer, 200: VisitOutSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        body = VisitInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        v = dict(body.validated_data)
+        existed = bool(v["client_key"]) and Visit.objects.filter(client_key=v["client_key"]).exists()
+        visit = svc.visit_record(
+            actor=request.user,  # type: ignore[arg-type]
+            child_pk=v["child"],
+            now=timezone.now(),
+            client_key=v["client_key"],
+            photos=v["photos"],
+            data=svc.VisitData(
+                mode=v["mode"],
+                visited_at=v["visited_at"],
+                met=v["met"],
+                checklist={k: dict(a) for k, a in v["checklist"].items()},
+                notes=v["notes"],
+                latitude=v["latitude"],
+                longitude=v["longitude"],
+                late_reason=v["late_reason"],
+            ),
+            problems=[svc.ProblemData(**p) for p in v["problems"]],
+        )
+        return Response(VisitOutSerializer(visit).data, status=200 if existed else 201)
+
+
+class WorklistView(APIView):
+    @extend_schema(
+        summary="走访任务清单（本期待联系、待入户、已逾期，按紧急程度和风险排序）",
+        parameters=[
+            OpenApiParameter("on", str, description="日期，默认今天"),
+            OpenApiParameter("region", str, description="区划代码前缀（可选）"),
+        ],
+        responses={200: WorkItemSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        region = request.query_params.get("region", "")
+        if region and not region.isdigit():
+            raise DomainError("bad_region_code", "区划代码只能包含数字")
+        items = worklist_for(request.user, today=_day(request), region=region)  # type: ignore[arg-type]
+        return Response(WorkItemSerializer(items, many=True).data)
+
+
+class CompletionView(APIView):
+    @extend_schema(
+        summary="下级区域本月联系率和本季度入户走访率",
+        parameters=[OpenApiParameter("on", str), OpenApiParameter("level", int, description="4 乡镇 / 5 村")],
+        responses={200: CompletionSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        level = request.query_params.get("level", "4")
+        if level not in {"3", "4", "5"}:
+            raise DomainError("bad_level", "级别应为3、4或5")
+        rows = completion_by_area(request.user, today=_day(request), level=int(level))  # type: ignore[arg-type]
+        return Response(CompletionSerializer(rows, many=True).data)
