@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("api/", include("guanai.api.urls")),
     path("jobs/", include("guanai.jobs.urls")),
+    path("visits/", include("guanai.visits.urls")),
     path("children/", include("guanai.registry.import_urls")),
     path("", include("guanai.web.urls")),
 ]
