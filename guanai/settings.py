@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "guanai.web.middleware.DomainErrorMiddleware",
     "axes.middleware.AxesMiddleware",
+    "guanai.jobs.schedule.ScheduleMiddleware",
 ]
 
 ROOT_URLCONF = "guanai.urls"

@@ -52,3 +52,17 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class ScheduledRun(models.Model):
+    """That a daily job was enqueued for a day (makes the schedule idempotent across processes)."""
+
+    name = models.CharField(max_length=60)
+    day = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "day"], name="scheduled_run_once")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.day}"

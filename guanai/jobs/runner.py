@@ -133,11 +133,15 @@ def _finish(job: Job, status: str, *, error: str = "", result: dict[str, Any] | 
     )
 
 
-def worker_loop(*, once: bool = False, idle_sleep: float = 1.0) -> int:
+def worker_loop(*, once: bool = False, idle_sleep: float = 1.0, schedule: bool = True) -> int:
     """Claim and run queued jobs until stopped (or until none is left, with ``once``)."""
     done = 0
     while True:
         close_old_connections()
+        if schedule:
+            from guanai.jobs.schedule import schedule_tick
+
+            schedule_tick()
         with transaction.atomic():
             qs = Job.objects.filter(status=Job.Status.QUEUED).order_by("created_at")
             if connection.vendor == "postgresql":

@@ -1,0 +1,64 @@
+"""Daily jobs without cron: each is enqueued once per day, whoever notices first.
+
+In the demo (``GUANAI_JOBS_MODE=thread``) the web process checks at most once a minute on a request; in
+production every ``guanai jobs worker`` checks between jobs. A unique (name, day) row makes the enqueue
+idempotent across processes, so a day's run happens once however many processes look.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from guanai.jobs.models import ScheduledRun
+from guanai.jobs.runner import job_enqueue
+
+log = logging.getLogger("guanai.jobs")
+
+# (job kind, title, hour of day in Asia/Shanghai after which it runs)
+DAILY: list[tuple[str, str, int]] = [
+    ("registry.refresh", "每日更新儿童类别（生日、状况到期）", 0),
+    ("visits.remind", "每日走访提醒和逾期问题督办", 7),
+]
+_last_tick = 0.0
+
+
+def schedule_tick(now: dt.datetime | None = None) -> list[str]:
+    """Enqueue the daily jobs that are due and not yet enqueued today. Returns the kinds enqueued."""
+    local = timezone.localtime(now or timezone.now())
+    started = []
+    for kind, title, hour in DAILY:
+        if local.hour < hour:
+            continue
+        try:
+            with transaction.atomic():
+                ScheduledRun.objects.create(name=kind, day=local.date())
+                job_enqueue(kind=kind, title=f"{title} {local.date()}", params={"day": local.date().isoformat()})
+        except IntegrityError:
+            continue  # another process enqueued it today
+        started.append(kind)
+    return started
+
+
+class ScheduleMiddleware:
+    """In the embedded demo, let requests drive the daily schedule (checked at most once a minute)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        global _last_tick
+        if settings.GUANAI_JOBS_MODE == "thread" and time.monotonic() - _last_tick > 60:
+            _last_tick = time.monotonic()
+            try:
+                schedule_tick()
+            except Exception:  # the schedule must never break a page
+                log.exception("daily schedule check failed")
+        return self.get_response(request)

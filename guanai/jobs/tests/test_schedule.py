@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from guanai.jobs.models import Job, ScheduledRun
+from guanai.jobs.schedule import schedule_tick
+
+TZ = dt.timezone(dt.timedelta(hours=8))
+
+
+def test_daily_jobs_are_enqueued_once_per_day_after_their_hour(db):
+    assert schedule_tick(dt.datetime(2026, 11, 29, 6, 0, tzinfo=TZ)) == ["registry.refresh"]
+    assert schedule_tick(dt.datetime(2026, 11, 29, 8, 0, tzinfo=TZ)) == ["visits.remind"]
+    assert schedule_tick(dt.datetime(2026, 11, 29, 23, 0, tzinfo=TZ)) == []
+    assert ScheduledRun.objects.count() == 2
+    assert set(Job.objects.values_list("status", flat=True)) == {"succeeded"}  # inline in tests
+    assert schedule_tick(dt.datetime(2026, 11, 30, 8, 0, tzinfo=TZ)) == ["registry.refresh", "visits.remind"]
+
+
+def test_the_daily_refresh_job_reports_what_it_did(db):
+    schedule_tick(dt.datetime(2026, 11, 29, 6, 0, tzinfo=TZ))
+    job = Job.objects.get(kind="registry.refresh")
+    assert job.result == {"日期": "2026-11-29", "检查儿童": 0, "类别变化": 0}
