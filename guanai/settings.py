@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "guanai.registry",
     "guanai.jobs",
     "guanai.visits",
+    "guanai.protection",
     "guanai.web",
     "guanai.api",
 ]
@@ -249,6 +250,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},  # logs every glyph at INFO while subsetting PDF fonts
     },
 }
 

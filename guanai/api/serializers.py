@@ -128,11 +128,11 @@ class AccessEventSerializer(serializers.ModelSerializer):
 
 class GroupSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField(source="get_code_display")
+    label = serializers.CharField(source="get_code_display")  # type: ignore[assignment]
     explanation = serializers.CharField()
     rule_id = serializers.CharField()
     rule_version = serializers.IntegerField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     derived_on = serializers.DateField()
 
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from guanai.api import serializers as s
+from guanai.api.auth import actor
 from guanai.audit.selectors import access_events_for, audit_events_for
 from guanai.lib import regioncode
 from guanai.lib.errors import DomainError
@@ -40,7 +41,7 @@ ERRORS = {400: s.ErrorEnvelopeSerializer, 403: s.ErrorEnvelopeSerializer, 404: s
 class MeView(APIView):
     @extend_schema(responses={200: s.MeSerializer}, summary="当前用户、角色、管辖区域和权限")
     def get(self, request: Request) -> Response:
-        return Response(s.MeSerializer(request.user).data)
+        return Response(s.MeSerializer(actor(request)).data)
 
 
 @extend_schema(
@@ -105,7 +106,7 @@ class ChildListView(generics.ListCreateAPIView):
         p = self.request.query_params
         return (
             children_search(
-                self.request.user,  # type: ignore[arg-type]
+                actor(self.request),
                 q=p.get("q", ""),
                 region=p.get("region", ""),
                 group=p.get("group", ""),
@@ -137,9 +138,9 @@ class ChildListView(generics.ListCreateAPIView):
         family = [_person_data(dict(m)) for m in values.pop("family")]
         confirm = values.pop("confirm_similar")
         child = child_register(
-            actor=request.user,
+            actor=actor(request),
             data=_child_data(values),
-            family=family,  # type: ignore[arg-type]
+            family=family,
             today=_today(),
             confirm_similar=confirm,
         )
@@ -152,7 +153,7 @@ class ChildDetailView(APIView):
         responses={200: s.ChildArchiveSerializer, **ERRORS},
     )
     def get(self, request: Request, pk: int) -> Response:
-        child = child_view(user=request.user, pk=pk)  # type: ignore[arg-type]
+        child = child_view(user=actor(request), pk=pk)
         return Response(s.ChildArchiveSerializer(child).data)
 
     @extend_schema(
@@ -166,10 +167,10 @@ class ChildDetailView(APIView):
         changes = dict(body.validated_data)
         version = changes.pop("version")
         child = child_update(
-            actor=request.user,
+            actor=actor(request),
             pk=pk,
             expected_version=version,
-            changes=changes,  # type: ignore[arg-type]
+            changes=changes,
             today=_today(),
         )
         return Response(s.ChildArchiveSerializer(child).data)
@@ -182,14 +183,14 @@ class ChildExitView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         body = s.ExitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        child = child_exit(actor=request.user, pk=pk, **body.validated_data)  # type: ignore[arg-type]
+        child = child_exit(actor=actor(request), pk=pk, **body.validated_data)
         return Response(s.ChildArchiveSerializer(child).data)
 
 
 class ChildReenterView(APIView):
     @extend_schema(summary="重新纳入已退出的儿童", request=None, responses={200: s.ChildArchiveSerializer, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
-        child = child_reenter(actor=request.user, pk=pk, today=_today())  # type: ignore[arg-type]
+        child = child_reenter(actor=actor(request), pk=pk, today=_today())
         return Response(s.ChildArchiveSerializer(child).data)
 
 
@@ -201,7 +202,7 @@ class ChildTimelineView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Any]:
-        child = child_view(user=self.request.user, pk=self.kwargs["pk"])  # type: ignore[arg-type]
+        child = child_view(user=actor(self.request), pk=self.kwargs["pk"])
         return child.timeline.all()
 
 
@@ -215,12 +216,12 @@ class FamilyMemberView(APIView):
         body = s.PersonInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         family_member_add(
-            actor=request.user,
+            actor=actor(request),
             child_pk=pk,
-            member=_person_data(dict(body.validated_data)),  # type: ignore[arg-type]
+            member=_person_data(dict(body.validated_data)),
             today=_today(),
         )
-        return Response(s.ChildArchiveSerializer(child_get(request.user, pk)).data, status=201)  # type: ignore[arg-type]
+        return Response(s.ChildArchiveSerializer(child_get(actor(request), pk)).data, status=201)
 
 
 class PersonStatusView(APIView):
@@ -233,13 +234,13 @@ class PersonStatusView(APIView):
         body = s.StatusSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         person_status_add(
-            actor=request.user,
+            actor=actor(request),
             child_pk=pk,
-            person_pk=person_pk,  # type: ignore[arg-type]
+            person_pk=person_pk,
             status=StatusData(**body.validated_data),
             today=_today(),
         )
-        return Response(s.ChildArchiveSerializer(child_get(request.user, pk)).data, status=201)  # type: ignore[arg-type]
+        return Response(s.ChildArchiveSerializer(child_get(actor(request), pk)).data, status=201)
 
 
 class ChildRevealView(APIView):
@@ -256,7 +257,7 @@ class ChildRevealView(APIView):
         body = s.RevealRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         field = body.validated_data["field"]
-        value = child_reveal(user=request.user, pk=pk, field=field)  # type: ignore[arg-type]
+        value = child_reveal(user=actor(request), pk=pk, field=field)
         return Response({"field": field, "value": value})
 
 
@@ -277,7 +278,7 @@ class AuditEventListView(generics.ListAPIView):
     serializer_class = s.AuditEventSerializer
 
     def get_queryset(self) -> QuerySet[Any]:
-        return audit_events_for(self.request.user, **_audit_filters(self.request))  # type: ignore[arg-type]
+        return audit_events_for(actor(self.request), **_audit_filters(self.request))
 
 
 @extend_schema(summary="访问记录（审计员）", parameters=AUDIT_PARAMS)
@@ -285,4 +286,4 @@ class AccessEventListView(generics.ListAPIView):
     serializer_class = s.AccessEventSerializer
 
     def get_queryset(self) -> QuerySet[Any]:
-        return access_events_for(self.request.user, **_audit_filters(self.request))  # type: ignore[arg-type]
+        return access_events_for(actor(self.request), **_audit_filters(self.request))

@@ -52,11 +52,13 @@ def load_facts(child_ids: list[int]) -> dict[int, ChildFacts]:
     ).values_list("child_id", "person_id", "relation"):
         parents[person_id].append((child_id, relation))
         setattr(facts[child_id], relation, getattr(facts[child_id], relation) or [])
-    for row in PersonStatus.objects.filter(person_id__in=list(parents)).values_list(
+    for person_id, kind, since, until, place, cross, d_type, d_grade in PersonStatus.objects.filter(
+        person_id__in=list(parents)
+    ).values_list(
         "person_id", "kind", "since", "until", "work_place", "cross_county", "disability_type", "disability_grade"
     ):
-        status = Status(*row[1:])
-        for child_id, relation in parents[row[0]]:
+        status = Status(kind, since, until, place, cross, d_type, d_grade)
+        for child_id, relation in parents[person_id]:
             getattr(facts[child_id], relation).append(status)
     for household_id, child_id, kind, start, end in (
         BenefitEnrolment.objects.filter(kind__in=list(RELIEF_KINDS), household_id__in=list(households))
@@ -88,8 +90,8 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
         with transaction.atomic():
             facts = load_facts(chunk)
             existing: dict[int, dict[str, ChildGroup]] = defaultdict(dict)
-            for g in ChildGroup.objects.filter(child_id__in=chunk):
-                existing[g.child_id][g.code] = g
+            for stored in ChildGroup.objects.filter(child_id__in=chunk):
+                existing[stored.child_id][stored.code] = stored
             states = dict(Child.objects.filter(pk__in=chunk).values_list("pk", "status"))
             proposals = dict(Child.objects.filter(pk__in=chunk).values_list("pk", "exit_proposal"))
             add: list[ChildGroup] = []
@@ -104,7 +106,7 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
                 had = existing.get(pk, {})
                 touched = False
                 for code, g in derived.items():
-                    old = had.get(code)
+                    old: ChildGroup | None = had.get(code)
                     if old is None:
                         add.append(
                             ChildGroup(
@@ -133,16 +135,16 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
                         old.explanation, old.rule_version, old.rule_id = g.explanation, g.rule_version, g.rule_id
                         old.source, old.derived_on = g.source, today
                         update.append(old)
-                for code, old in had.items():
+                for code, gone in had.items():
                     if code not in derived:
-                        remove.append(old.pk)
+                        remove.append(gone.pk)
                         timeline.append(
                             TimelineEvent(
                                 **timeline_row(
                                     child=pk,
                                     kind="group.remove",
                                     actor=actor,
-                                    summary=f"不再属于{labels.get(code, code)}（原依据：{old.explanation}）",
+                                    summary=f"不再属于{labels.get(code, code)}（原依据：{gone.explanation}）",
                                 )
                             )
                         )

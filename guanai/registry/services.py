@@ -148,8 +148,9 @@ def validate_child(data: ChildData, *, today: dt.date) -> tuple[str, list[str]]:
 
 
 def _check_duplicates(data: ChildData, number: str, *, exclude: int | None, confirm_similar: bool) -> None:
+    others = Child.objects.exclude(pk=exclude) if exclude is not None else Child.objects.all()
     if number:
-        same = Child.objects.filter(id_number_bidx=privacy.id_bidx(number)).exclude(pk=exclude).first()
+        same = others.filter(id_number_bidx=privacy.id_bidx(number)).first()
         if same is not None:
             raise DomainError(
                 "duplicate_id",
@@ -160,11 +161,9 @@ def _check_duplicates(data: ChildData, number: str, *, exclude: int | None, conf
     if not confirm_similar:
         township = regioncode.prefix(data.village_code, 4)
         low, high = regioncode.prefix_range(township)
-        similar = (
-            Child.objects.filter(name=data.name, birth_date=data.birth_date, village_id__gte=low, village_id__lte=high)
-            .exclude(pk=exclude)
-            .first()
-        )
+        similar = others.filter(
+            name=data.name, birth_date=data.birth_date, village_id__gte=low, village_id__lte=high
+        ).first()
         if similar is not None:
             raise DomainError(
                 "possible_duplicate",

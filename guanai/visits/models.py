@@ -105,7 +105,7 @@ class VisitPhoto(models.Model):
         verbose_name = verbose_name_plural = "走访照片"
 
     def __str__(self) -> str:
-        return self.file.name
+        return self.file.name or ""
 
 
 class Problem(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +75,7 @@ class WorkItem:
         return next(o.state for o in self.obligations if o.kind == kind)
 
 
-def schedules(child_rows: list[Child], today: dt.date) -> dict[int, Schedule]:
+def schedules(child_rows: Sequence[Child], today: dt.date) -> dict[int, Schedule]:
     ids = [c.pk for c in child_rows]
     raised: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
     reasons: dict[int, list[str]] = {}
@@ -173,7 +174,7 @@ def ledger_for(user: User, *, month: dt.date) -> list[dict[str, Any]]:
         .order_by("visitor_name")
     )
     problems = problems_for(user).filter(created_at__date__gte=start, created_at__date__lte=end)
-    by_owner = {
+    by_owner: dict[int, Any] = {
         r["created_by_id"]: r
         for r in problems.values("created_by_id").annotate(
             found=Count("id"), solved=Count("id", filter=Q(status__in=["solved", "referred"]))

@@ -199,7 +199,7 @@ def _visit_record(
         actor=actor,
         action="visit.record",
         object_type="visit",
-        object_id=visit.pk,
+        object_id=str(visit.pk),
         summary=f"{visit.get_mode_display()} 儿童{child.child_no}",
         after=snapshot(visit, ["child", "visited_at", "mode", "met", "late_reason"]),
     )
@@ -215,7 +215,7 @@ def _visit_record(
         actor=actor,
         summary=summary,
         source_type="visit",
-        source_id=visit.pk,
+        source_id=str(visit.pk),
         at=data.visited_at,
     )
     _update_psych_flag(child, data.checklist, visited_on)

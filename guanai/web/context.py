@@ -20,9 +20,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    items = [
-        {"url": reverse(name), "label": label, "active": request.path == reverse(name)}
-        for name, label, perm in NAV
-        if perm is None or user.can(perm)
-    ]
+    items = []
+    for name, label, perm in NAV:
+        if perm is not None and not user.can(perm):
+            continue
+        url = reverse(name)
+        # A section stays highlighted on its sub-pages (a child's archive is under 儿童名册).
+        active = request.path == url or (url != "/" and request.path.startswith(url))
+        items.append({"url": url, "label": label, "active": active})
     return {"nav": items}

@@ -17,8 +17,15 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (.ci/run installs it)"),
 ]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -35,8 +42,9 @@ def browser():
 
 
 def phone(browser, live_server, username):
-    page = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True,
-                               has_touch=True).new_page()
+    page = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
+    ).new_page()
     page.goto(live_server.url + "/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
@@ -46,8 +54,9 @@ def phone(browser, live_server, username):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_director_records_a_home_visit_with_a_photo_and_a_problem(browser, live_server, cast, children, tmp_path,
-                                                                    settings):
+def test_a_director_records_a_home_visit_with_a_photo_and_a_problem(
+    browser, live_server, cast, children, tmp_path, settings
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     Child.objects.update(created_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     photo = tmp_path / "visit.png"

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from guanai.accounts import roles
 from guanai.accounts.demo_users import demo_users_ensure
+from guanai.accounts.models import User
+from guanai.registry.groups import groups_refresh
 from guanai.registry.models import Child
+from guanai.visits.demo import demo_visits_seed
 
 DEMO_DISTRICTS = ["500230", "500101"]  # 丰都县 (rural) and 万州区 (urban and rural)
 
@@ -34,7 +39,17 @@ class Command(BaseCommand):
             call_command("seed", children=options["children"], districts=",".join(DEMO_DISTRICTS), seed=2024)
         self.stdout.write("4/4 演示账号 demo accounts:")
         password = settings.GUANAI_DEMO_PASSWORD
+        fresh = not User.objects.filter(is_demo=True).exists()
         rows = demo_users_ensure(DEMO_DISTRICTS)
+        if fresh:
+            # Derive every demo child's groups (and visit cadence), then give the district a visit history.
+            today = timezone.localdate()
+            # The demo district finished its census by 2024-06-30 (plan §三(二)); children are on the roll since.
+            census = dt.datetime(2024, 6, 30, 9, tzinfo=dt.UTC)
+            Child.objects.filter(is_demo=True, created_at__gt=census).update(created_at=census)
+            ids = list(Child.objects.filter(is_demo=True).values_list("pk", flat=True))
+            groups_refresh(child_ids=ids, today=today)
+            demo_visits_seed(today=today)
         width = max(len(spec.username) for spec, _ in rows)
         for spec, region in rows:
             label = roles.get(spec.role).label

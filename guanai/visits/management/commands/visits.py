@@ -50,7 +50,7 @@ class Command(BaseCommand):
             raise CommandError(f"区划代码{code}不存在 (unknown region)")
         # An unsaved operator account scoped to the region, so the CLI reads through the same selectors.
         operator = User(username="cli", role="city_officer", region=region, is_active=True)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for item in worklist_for(operator, today=day, limit=None):
             rows.append(
                 {
