@@ -7,12 +7,20 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
+# (url name, label, permission, deepest region level the entry is shown at)
 NAV = [
-    ("web:home", "我的工作台", None),
-    ("web:children", "儿童名册", "child.view"),
-    ("web:audit", "审计查询", "audit.view"),
-    ("jobs:list", "我的任务", None),
-    ("api:docs", "接口文档", None),
+    ("web:home", "我的工作台", None, 5),
+    ("visits:worklist", "走访任务", "visit.record", 5),
+    ("web:children", "儿童名册", "child.view", 5),
+    ("visits:problems", "问题跟进", "problem.handle", 5),
+    ("visits:completion", "完成情况", "visit.view", 4),
+    ("visits:ledger", "工作台账", "visit.view", 5),
+    ("visits:worklog", "工作日志", "worklog.write", 5),
+    ("visits:settings", "走访设置", "settings.manage", 5),
+    ("web:audit", "审计查询", "audit.view", 5),
+    ("jobs:list", "我的任务", None, 5),
+    ("visits:notifications", "通知", None, 5),
+    ("api:docs", "接口文档", "region.import", 5),
 ]
 
 
@@ -21,8 +29,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav": []}
     items = []
-    for name, label, perm in NAV:
-        if perm is not None and not user.can(perm):
+    level = user.region.level if getattr(user, "region", None) is not None else 5
+    for name, label, perm, deepest in NAV:
+        if (perm is not None and not user.can(perm)) or level > deepest:
             continue
         url = reverse(name)
         # A section stays highlighted on its sub-pages (a child's archive is under 儿童名册).

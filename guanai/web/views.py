@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
@@ -44,6 +45,7 @@ from guanai.registry.services import (
     person_reveal,
     person_status_add,
 )
+from guanai.visits.selectors import completion_by_area, worklist_for
 from guanai.web import forms as f
 
 
@@ -117,8 +119,28 @@ def home(request: HttpRequest) -> HttpResponse:
             proposals=list(on_roll.exclude(exit_proposal="").order_by("name")[:20]),
             can_edit=user.can("child.edit"),
         )
+        if user.can("visit.view"):
+            work = worklist_for(user, today=today)
+            ctx.update(
+                work_top=[w for w in work if w.urgency < 3][:8],
+                work_counts={
+                    "overdue": sum(1 for w in work if w.urgency == 0),
+                    "contact": sum(1 for w in work if w.state("contact") != "已完成"),
+                    "home": sum(1 for w in work if w.state("home_visit") != "已完成"),
+                    "done": sum(1 for w in work if w.urgency == 3),
+                },
+                new_key=uuid.uuid4().hex,
+            )
     elif role.home in {"township", "district", "city", "partner"}:
         areas = child_counts_by_area(user, level=CHILD_LEVEL[user.region.level])
+        if user.can("visit.view"):
+            rates = {
+                r["code"]: r for r in completion_by_area(user, today=_today(), level=CHILD_LEVEL[user.region.level])
+            }
+            for area in areas:
+                rate = rates.get(str(area["code"]), {})
+                area["contact_rate"], area["home_rate"] = rate.get("contact_rate"), rate.get("home_rate")
+            ctx["rates"] = True
         ctx.update(
             areas=areas,
             total=sum(int(a["children"]) for a in areas),  # type: ignore[call-overload]

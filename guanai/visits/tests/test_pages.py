@@ -111,3 +111,15 @@ def test_ledger_worklog_settings_and_notifications_pages(cast, children):
     assert 'value="2"' in frank.get("/visits/settings/").content.decode()
     Notification.objects.create(user=cast["alice"], kind="x", title="3名儿童的走访已逾期", dedupe_key="k")
     assert "已逾期" in client_for(cast["alice"]).get("/visits/notifications/").content.decode()
+
+
+@time_machine.travel(NOW)
+def test_home_pages_show_this_months_visits_and_rates(cast, children):
+    Child.objects.update(created_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    home = client_for(cast["alice"]).get("/").content.decode()
+    assert "本月走访" in home and "已逾期" in home and "已电话联系" in home
+    area = client_for(cast["charlie"]).get("/").content.decode()
+    assert "本月联系率" in area and "虎威镇" in area
+    nav = client_for(cast["alice"]).get("/").content.decode()
+    assert "走访任务" in nav and "完成情况" not in nav  # a village has no sub-areas
+    assert "完成情况" in area
