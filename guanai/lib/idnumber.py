@@ -59,7 +59,8 @@ def parse(raw: str) -> IdNumber:
     warnings: list[str] = []
     try:
         ric.validate(value)
-    except stdnum_exceptions.InvalidComponent:
+    except (stdnum_exceptions.InvalidComponent, KeyError, LookupError):
+        # stdnum's place table can raise KeyError for partial entries; a place code is only ever a warning.
         warnings.append(f"身份证号的地区码{value[:6]}在出生时不存在或已撤销")
     except stdnum_exceptions.ValidationError as exc:
         raise IdNumberError("id_invalid", "身份证号无效") from exc

@@ -7,6 +7,7 @@ birthdays and statuses that start or stop counting with the passing of time.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
@@ -14,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
+from guanai.bulk import bulk_insert
 from guanai.lib.dates import add_months
 from guanai.registry.derivation import RELIEF_KINDS, ChildFacts, DerivedGroup, Relief, Status, derive, ruleset
 from guanai.registry.models import BenefitEnrolment, Child, ChildGroup, ChildRelation, PersonStatus, TimelineEvent
@@ -21,6 +23,17 @@ from guanai.registry.signals import facts_changed
 from guanai.registry.timeline import timeline_row
 
 CHUNK = 5000
+GROUP_COLUMNS = ["child_id", "code", "explanation", "rule_id", "rule_version", "source", "derived_on"]
+TIMELINE_COLUMNS = ["child_id", "at", "kind", "summary", "actor_username", "source_type", "source_id", "detail"]
+
+
+def _line(row: dict[str, Any]) -> tuple[Any, ...]:
+    """A timeline row as a database-ready tuple for ``bulk_insert`` (JSON as text)."""
+    detail = row["detail"]
+    return tuple(
+        json.dumps(detail, ensure_ascii=False) if k == "detail" and detail is not None else row[k]
+        for k in TIMELINE_COLUMNS
+    )
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
@@ -94,10 +107,10 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
                 existing[stored.child_id][stored.code] = stored
             states = dict(Child.objects.filter(pk__in=chunk).values_list("pk", "status"))
             proposals = dict(Child.objects.filter(pk__in=chunk).values_list("pk", "exit_proposal"))
-            add: list[ChildGroup] = []
+            add: list[tuple[Any, ...]] = []
             update: list[ChildGroup] = []
             remove: list[int] = []
-            timeline: list[TimelineEvent] = []
+            timeline: list[tuple[Any, ...]] = []
             to_active: list[int] = []
             propose: dict[int, str] = {}
             clear_proposal: list[int] = []
@@ -108,20 +121,10 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
                 for code, g in derived.items():
                     old: ChildGroup | None = had.get(code)
                     if old is None:
-                        add.append(
-                            ChildGroup(
-                                child_id=pk,
-                                code=code,
-                                explanation=g.explanation,
-                                rule_id=g.rule_id,
-                                rule_version=g.rule_version,
-                                source=g.source,
-                                derived_on=today,
-                            )
-                        )
+                        add.append((pk, code, g.explanation, g.rule_id, g.rule_version, g.source, today))
                         timeline.append(
-                            TimelineEvent(
-                                **timeline_row(
+                            _line(
+                                timeline_row(
                                     child=pk,
                                     kind="group.add",
                                     actor=actor,
@@ -139,8 +142,8 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
                     if code not in derived:
                         remove.append(gone.pk)
                         timeline.append(
-                            TimelineEvent(
-                                **timeline_row(
+                            _line(
+                                timeline_row(
                                     child=pk,
                                     kind="group.remove",
                                     actor=actor,
@@ -157,8 +160,8 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
                     if not derived and not proposals.get(pk):
                         propose[pk] = _exit_reason(child_facts, today)
                         timeline.append(
-                            TimelineEvent(
-                                **timeline_row(
+                            _line(
+                                timeline_row(
                                     child=pk,
                                     kind="exit.proposed",
                                     actor=actor,
@@ -171,17 +174,21 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
                         clear_proposal.append(pk)
                 changed_children += touched
             ChildGroup.objects.filter(pk__in=remove).delete()
-            ChildGroup.objects.bulk_create(add, batch_size=2000)
+            bulk_insert(ChildGroup, GROUP_COLUMNS, add)
             ChildGroup.objects.bulk_update(
                 update, ["explanation", "rule_version", "rule_id", "source", "derived_on"], batch_size=2000
             )
-            TimelineEvent.objects.bulk_create(timeline, batch_size=2000)
+            bulk_insert(TimelineEvent, TIMELINE_COLUMNS, timeline)
             if to_active:
                 Child.objects.filter(pk__in=to_active, status=Child.Status.REGISTERED).update(
                     status=Child.Status.ACTIVE
                 )
+            # One UPDATE per distinct reason, not per child: an import can propose thousands at once.
+            by_reason: dict[str, list[int]] = defaultdict(list)
             for pk, reason in propose.items():
-                Child.objects.filter(pk=pk).update(exit_proposal=reason)
+                by_reason[reason].append(pk)
+            for reason, pks in by_reason.items():
+                Child.objects.filter(pk__in=pks).update(exit_proposal=reason)
             if clear_proposal:
                 Child.objects.filter(pk__in=clear_proposal).update(exit_proposal="")
             facts_changed.send(sender=Child, child_ids=chunk, today=today)

@@ -152,3 +152,8 @@ class TestIdNumbers:
     def test_masks(self):
         assert idnumber.mask("50010120150307123X") == "500101********123X"
         assert idnumber.mask_phone("13812345678") == "138****5678"
+
+
+def test_a_place_code_missing_from_stdnums_table_is_a_warning_not_a_crash():
+    parsed = idnumber.parse("111000000101000")
+    assert parsed.warnings
