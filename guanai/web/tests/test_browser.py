@@ -53,7 +53,8 @@ def test_a_director_logs_in_on_a_phone_opens_a_child_and_reveals_the_id(page, li
     assert page.is_visible("text=王小明")
     assert not page.is_visible("text=李小红")  # the neighbouring village's child
 
-    page.click("text=王小明")
+    page.click("a[href='/children/']")  # the roster tab
+    page.click(f"a[href='/children/{child.pk}/']")
     page.wait_for_selector("text=基本信息")
     assert page.inner_text("#id-number").startswith(child.id_number_mask)
     page.click("#id-number button")
