@@ -9,6 +9,7 @@ from django.db import transaction
 
 from guanai.accounts.models import User
 from guanai.accounts.services import user_create
+from guanai.lib import regioncode
 from guanai.regions.models import Region
 
 
@@ -42,10 +43,29 @@ DEMO_USERS = [
 ]
 
 
+def _busiest_village(district: str) -> Region | None:
+    """The demo village of a district with the most children, so the demo director has real work."""
+    from django.db.models import Count
+
+    from guanai.registry.models import Child
+
+    low, high = regioncode.prefix_range(district[:6])
+    top = (
+        Child.objects.filter(is_demo=True, village_id__gte=low, village_id__lte=high)
+        .values("village_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "village_id")
+        .first()
+    )
+    if top is None:
+        return Region.objects.filter(is_demo=True, level=5, code__startswith=district[:6]).order_by("code").first()
+    return Region.objects.get(code=top["village_id"])
+
+
 def _regions(districts: list[str]) -> dict[str, Region]:
     first, second = (d.ljust(12, "0") for d in districts[:2])
-    village = Region.objects.filter(is_demo=True, level=5, code__startswith=first[:6]).order_by("code").first()
-    village2 = Region.objects.filter(is_demo=True, level=5, code__startswith=second[:6]).order_by("code").first()
+    village = _busiest_village(first)
+    village2 = _busiest_village(second)
     if village is None or village2 is None:
         raise RuntimeError("demo villages are missing: run `guanai seed` first")
     assert village.parent is not None
