@@ -168,27 +168,6 @@ class RelationOutSerializer(serializers.Serializer):
     statuses = StatusSerializer(source="person.statuses.all", many=True)
 
 
-CHILD_FIELDS = [
-    "name",
-    "sex",
-    "birth_date",
-    "village_code",
-    "hukou_type",
-    "id_number",
-    "ethnicity",
-    "hukou_address",
-    "current_address",
-    "health_status",
-    "disability_type",
-    "disability_grade",
-    "serious_illness",
-    "schooling",
-    "school_name",
-    "grade",
-    "boarding",
-]
-
-
 class ChildInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50)
     sex = serializers.ChoiceField(choices=["M", "F"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from django.db import transaction
@@ -28,26 +28,6 @@ REVEALABLE = {"id_number": "身份证号"}
 EXIT_REASONS = ["年满16周岁", "年满18周岁", "父母返乡", "迁出本地", "死亡", "其他"]
 SCHOOLING = ["学龄前", "在读", "休学", "辍学", "毕业", "未入学"]
 DISABILITY_TYPES = ["视力", "听力", "言语", "肢体", "智力", "精神", "多重"]
-# Fields an edit may change; the rest (number, status, version, keys) belong to the services.
-EDITABLE = [
-    "name",
-    "sex",
-    "birth_date",
-    "ethnicity",
-    "id_number",
-    "village_code",
-    "hukou_type",
-    "hukou_address",
-    "current_address",
-    "health_status",
-    "disability_type",
-    "disability_grade",
-    "serious_illness",
-    "schooling",
-    "school_name",
-    "grade",
-    "boarding",
-]
 
 
 @dataclass
@@ -91,6 +71,12 @@ class PersonData:
     is_guardian: bool = False
     is_entrusted_carer: bool = False
     statuses: list[StatusData] = field(default_factory=list)
+
+
+# Fields an edit may change: those of ChildData (number, status, version and keys belong to the services).
+EDITABLE = [f.name for f in fields(ChildData)]
+# ChildData fields stored on the child under the same name (the village and the ID number are stored differently).
+_COPIED = [name for name in EDITABLE if name not in ("village_code", "id_number")]
 
 
 def _invalid(errors: dict[str, str]) -> DomainError:
@@ -174,23 +160,7 @@ def _check_duplicates(data: ChildData, number: str, *, exclude: int | None, conf
 
 
 def _apply(child: Child, data: ChildData, number: str) -> None:
-    for name in (
-        "name",
-        "sex",
-        "birth_date",
-        "ethnicity",
-        "hukou_type",
-        "hukou_address",
-        "current_address",
-        "health_status",
-        "disability_type",
-        "disability_grade",
-        "serious_illness",
-        "schooling",
-        "school_name",
-        "grade",
-        "boarding",
-    ):
+    for name in _COPIED:
         setattr(child, name, getattr(data, name))
     child.village_id = data.village_code
     child.name_pinyin = pinyin.full(data.name)
@@ -390,23 +360,9 @@ def child_update(*, actor: User, pk: int, expected_version: int, changes: dict[s
         )
     before = snapshot(child)
     data = ChildData(
-        name=child.name,
-        sex=child.sex,
-        birth_date=child.birth_date,
+        **{name: getattr(child, name) for name in _COPIED},
         village_code=child.village_id,
-        hukou_type=child.hukou_type,
         id_number=privacy.reveal(child.id_number_enc),
-        ethnicity=child.ethnicity,
-        hukou_address=child.hukou_address,
-        current_address=child.current_address,
-        health_status=child.health_status,
-        disability_type=child.disability_type,
-        disability_grade=child.disability_grade,
-        serious_illness=child.serious_illness,
-        schooling=child.schooling,
-        school_name=child.school_name,
-        grade=child.grade,
-        boarding=child.boarding,
     )
     for key, value in changes.items():
         setattr(data, key, value)
