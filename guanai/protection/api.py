@@ -176,7 +176,7 @@ class ReportDetailSerializer(serializers.Serializer):
     child_age = serializers.IntegerField(source="report.child_age", allow_null=True)
     child_location = serializers.CharField(source="report.child_location")
     school_involved = serializers.BooleanField(source="report.school_involved")
-    reporter_kind = serializers.CharField(source="report.reporter_kind")
+    reporter_kind = serializers.CharField(allow_blank=True, help_text="handling departments only")
     reporter = ReporterIdentitySerializer(source="identity", allow_null=True, help_text="handling departments only")
     routings = RoutingSerializer(many=True)
     feedback = FeedbackSerializer(many=True)
@@ -209,7 +209,9 @@ class FeedbackInSerializer(serializers.Serializer):
 
 
 class ReportsView(APIView):
-    @extend_schema(summary="我提交的强制报告（状态和处理结果反馈）", responses={200: ReporterReportSerializer(many=True)})
+    @extend_schema(
+        summary="我提交的强制报告（状态和处理结果反馈）", responses={200: ReporterReportSerializer(many=True)}
+    )
     def get(self, request: Request) -> Response:
         rows = reports_filed_by(_user(request)).prefetch_related("feedback__routing")[:200]
         return Response(ReporterReportSerializer(rows, many=True).data)
@@ -222,9 +224,7 @@ class ReportsView(APIView):
     def post(self, request: Request) -> Response:
         v = _valid(ReportInSerializer, request)
         child = v.pop("child")
-        report = svc.report_file(
-            actor=_user(request), data=svc.ReportData(**v, child_pk=child), now=timezone.now()
-        )
+        report = svc.report_file(actor=_user(request), data=svc.ReportData(**v, child_pk=child), now=timezone.now())
         return Response(ReporterReportSerializer(report).data, status=201)
 
 
@@ -255,6 +255,8 @@ class ReportDetailView(APIView):
             "report": view.report,
             "situation_labels": view.situation_labels,
             "identity": view.identity,
+            # Even the kind of unit (a school, a hospital) can point to the reporter: handlers only.
+            "reporter_kind": view.report.reporter_kind if view.identity else "",
             "routings": view.routings,
             "feedback": view.feedback,
             "can_handle": sorted(view.access.routing_ids),
@@ -271,7 +273,9 @@ class RoutingAcceptView(APIView):
 
 class RoutingTransferView(APIView):
     @extend_schema(
-        summary="转交其他辖区或部门（须说明理由）", request=TransferInSerializer, responses={201: RoutingSerializer, **ERRORS}
+        summary="转交其他辖区或部门（须说明理由）",
+        request=TransferInSerializer,
+        responses={201: RoutingSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
         v = _valid(TransferInSerializer, request)
@@ -350,7 +354,8 @@ class LegalActionSerializer(serializers.ModelSerializer):
 class CaseSerializer(serializers.ModelSerializer):
     number = serializers.CharField()
     child_label = serializers.CharField()
-    source = serializers.CharField()
+    # DRF's Field declares `source` too; here it is the API field of that name.
+    source = serializers.CharField()  # type: ignore[assignment]
     stage = serializers.CharField()
     department = serializers.CharField()
     stage_label = serializers.CharField(source="get_stage_display")
@@ -394,7 +399,9 @@ class CaseDetailSerializer(CaseSerializer):
 
 
 class CaseInSerializer(serializers.Serializer):
-    source = serializers.ChoiceField(choices=Case.Source.choices, default=Case.Source.MANUAL)
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # the API field, not DRF's Field.source
+        choices=Case.Source.choices, default=Case.Source.MANUAL
+    )
     title = serializers.CharField(required=False, allow_blank=True, default="")
     child = serializers.IntegerField(required=False, allow_null=True, default=None)
     report = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -484,7 +491,9 @@ class CasesView(APIView):
         return Response(CaseSerializer(rows[:500], many=True).data)
 
     @extend_schema(
-        summary="立案（来自强制报告、走访问题、评估或手动）", request=CaseInSerializer, responses={201: CaseSerializer, **ERRORS}
+        summary="立案（来自强制报告、走访问题、评估或手动）",
+        request=CaseInSerializer,
+        responses={201: CaseSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         v = _valid(CaseInSerializer, request)
@@ -551,7 +560,9 @@ class CaseTasksView(APIView):
 
 
 class TaskCompleteView(APIView):
-    @extend_schema(summary="办结（或取消）任务", request=TaskDoneInSerializer, responses={200: CaseTaskSerializer, **ERRORS})
+    @extend_schema(
+        summary="办结（或取消）任务", request=TaskDoneInSerializer, responses={200: CaseTaskSerializer, **ERRORS}
+    )
     def post(self, request: Request, pk: int) -> Response:
         v = _valid(TaskDoneInSerializer, request)
         task = svc.case_task_complete(actor=_user(request), task_pk=pk, now=timezone.now(), **v)
@@ -559,7 +570,11 @@ class TaskCompleteView(APIView):
 
 
 class CaseCloseView(APIView):
-    @extend_schema(summary="申请结案（有未完成任务时不能申请）", request=CloseInSerializer, responses={200: CaseSerializer, **ERRORS})
+    @extend_schema(
+        summary="申请结案（有未完成任务时不能申请）",
+        request=CloseInSerializer,
+        responses={200: CaseSerializer, **ERRORS},
+    )
     def post(self, request: Request, pk: int) -> Response:
         v = _valid(CloseInSerializer, request)
         case = svc.case_close_request(actor=_user(request), case_pk=pk, reason=v["reason"], now=timezone.now())
@@ -579,7 +594,9 @@ class CaseCloseDecisionView(APIView):
 
 
 class PlacementsView(APIView):
-    @extend_schema(summary="记录临时监护安置", request=PlacementInSerializer, responses={201: PlacementSerializer, **ERRORS})
+    @extend_schema(
+        summary="记录临时监护安置", request=PlacementInSerializer, responses={201: PlacementSerializer, **ERRORS}
+    )
     def post(self, request: Request, pk: int) -> Response:
         v = _valid(PlacementInSerializer, request)
         row = svc.placement_add(actor=_user(request), case_pk=pk, now=timezone.now(), **v)
@@ -765,7 +782,9 @@ class CarerActionInSerializer(serializers.Serializer):
 
 
 class CarerChecksView(APIView):
-    @extend_schema(summary="委托照护能力核查", request=CarerCheckInSerializer, responses={201: CarerCheckSerializer, **ERRORS})
+    @extend_schema(
+        summary="委托照护能力核查", request=CarerCheckInSerializer, responses={201: CarerCheckSerializer, **ERRORS}
+    )
     def post(self, request: Request) -> Response:
         v = _valid(CarerCheckInSerializer, request)
         check = svc.carer_check_record(
@@ -785,7 +804,9 @@ class CarerChecksView(APIView):
 
 class CarerActionsView(APIView):
     @extend_schema(
-        summary="记录核查不合格后的跟进措施", request=CarerActionInSerializer, responses={201: CarerActionSerializer, **ERRORS}
+        summary="记录核查不合格后的跟进措施",
+        request=CarerActionInSerializer,
+        responses={201: CarerActionSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
         v = _valid(CarerActionInSerializer, request)
@@ -799,7 +820,7 @@ class CarerActionsView(APIView):
 class RiskSerializer(serializers.Serializer):
     child = serializers.IntegerField()
     grade = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the API field, not DRF's Field.label
     colour = serializers.CharField()
     explanation = serializers.CharField()
 

@@ -47,7 +47,7 @@ class Scored:
         return text
 
 
-def _need(cond: bool, message: str) -> None:
+def _need(cond: object, message: str) -> None:
     if not cond:
         raise InstrumentError(message)
 

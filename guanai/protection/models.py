@@ -75,7 +75,7 @@ class Report(models.Model):
 
     @property
     def child_label(self) -> str:
-        if self.child_id is not None:
+        if self.child is not None:
             return self.child.name
         return self.child_name or "身份不明的儿童"
 
@@ -220,7 +220,7 @@ class Case(models.Model):
 
     @property
     def child_label(self) -> str:
-        return self.child.name if self.child_id is not None else (self.subject or "身份不明的儿童")
+        return self.child.name if self.child is not None else (self.subject or "身份不明的儿童")
 
     @property
     def is_open(self) -> bool:

@@ -429,7 +429,10 @@ def report_transfer(
     routing.transfer_reason, routing.transferred_to = reason.strip()[:300], new
     routing.save(update_fields=["status", "transferred_at", "transferred_by", "transfer_reason", "transferred_to"])
     _report_status_refresh(routing.report, now)
-    text = f"{routing.get_department_display()}（{routing.region.name}）转交{new.get_department_display()}（{target.name}）"
+    text = (
+        f"{routing.get_department_display()}（{routing.region.name}）"
+        f"转交{new.get_department_display()}（{target.name}）"
+    )
     audit_record(
         actor=actor,
         action="report.transfer",
@@ -485,11 +488,12 @@ def report_feedback(
         after={"feedback": feedback.pk, "concludes": concludes},
     )
     if routing.report.child_id is not None:
+        done = "（办结）" if concludes else ""
         timeline_add(
             child=routing.report.child_id,
             kind="report.feedback",
             actor=actor,
-            summary=f"{routing.get_department_display()}反馈处理结果{'（办结）' if concludes else ''}：{text.strip()[:120]}",
+            summary=f"{routing.get_department_display()}反馈处理结果{done}：{text.strip()[:120]}",
             source_type="report",
             source_id=routing.report_id,
             at=now,
@@ -554,13 +558,22 @@ def reports_escalate(*, now: dt.datetime) -> dict[str, int]:
         status=ReportRouting.Status.PENDING, accept_due__lt=now, accept_escalated_at__isnull=True
     )
     for pk in late_accept.values_list("pk", flat=True):
-        escalated += _escalate(pk, "accept", now)
+        escalated += _escalate_safely(pk, "accept", now)
     late_result = ReportRouting.objects.filter(
         status__in=ACTIVE_ROUTING, first_result_at__isnull=True, result_due__lt=now, result_escalated_at__isnull=True
     )
     for pk in late_result.values_list("pk", flat=True):
-        escalated += _escalate(pk, "result", now)
+        escalated += _escalate_safely(pk, "result", now)
     return {"delivered": delivered, "escalated": escalated}
+
+
+def _escalate_safely(pk: int, which: str, now: dt.datetime) -> bool:
+    # One routing's failure must not hold back the others; it is retried on the next run.
+    try:
+        return _escalate(pk, which, now)
+    except Exception:
+        log.exception("escalating report routing %s (%s) failed; will retry", pk, which)
+        return False
 
 
 @transaction.atomic
@@ -620,7 +633,8 @@ def _require_manage(actor: User, case: Case) -> None:
 def _locked_case(actor: User, pk: int | str) -> Case:
     case = case_get(actor, pk)
     # Two officers may move one case at once: lock it, then check the state.
-    return Case.objects.select_for_update().select_related("child", "region").get(pk=case.pk)
+    # of=self: the child is a nullable join, which PostgreSQL cannot lock.
+    return Case.objects.select_for_update(of=("self",)).select_related("child", "region").get(pk=case.pk)
 
 
 def _case_note(case: Case, actor: User, kind: str, text: str, now: dt.datetime) -> CaseNote:
@@ -1180,7 +1194,9 @@ def legal_action_record(
         object_type="legal_action",
         object_id=row.pk,
         summary=f"个案{case.number}{text}"[:300],
-        after=snapshot(row, ["kind", "body", "filed_on", "decided_on", "result", "person", "effective_on", "document_name"]),
+        after=snapshot(
+            row, ["kind", "body", "filed_on", "decided_on", "result", "person", "effective_on", "document_name"]
+        ),
     )
     _case_timeline(case, actor, "legal", text, now)
     if kind == LegalAction.Kind.REVOKE_GUARDIANSHIP and effective_on is not None:

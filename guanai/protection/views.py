@@ -182,7 +182,9 @@ def regions(request: HttpRequest) -> HttpResponse:
 @login_required
 def reports_mine(request: HttpRequest) -> HttpResponse:
     rows = reports_filed_by(_user(request)).prefetch_related("feedback")[:200]
-    return render(request, "protection/reports_mine.html", {"rows": [(r, situation_labels(r.situations)) for r in rows]})
+    return render(
+        request, "protection/reports_mine.html", {"rows": [(r, situation_labels(r.situations)) for r in rows]}
+    )
 
 
 INBOX_TABS = {
@@ -198,9 +200,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not user.can("report.handle"):
         raise PermissionRefused("您的角色不受理强制报告")
-    tab = request.GET.get("tab", "pending")
+    # The city sees every district's routings; what needs it there is what was escalated.
+    default = "escalated" if user.region is not None and user.region.level < 3 else "pending"
+    tab = request.GET.get("tab", default)
     if tab not in INBOX_TABS:
-        tab = "pending"
+        tab = default
     qs = routings_inbox(user)
     counts = {
         "pending": qs.filter(status=ReportRouting.Status.PENDING).count(),
@@ -297,7 +301,11 @@ def routing_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 def routing_feedback(request: HttpRequest, pk: int) -> HttpResponse:
     def act(user: User, post: Any) -> None:
         svc.report_feedback(
-            actor=user, routing_pk=pk, text=post.get("text", ""), concludes=post.get("concludes") == "1", now=timezone.now()
+            actor=user,
+            routing_pk=pk,
+            text=post.get("text", ""),
+            concludes=post.get("concludes") == "1",
+            now=timezone.now(),
         )
         messages.success(request, "已反馈处理结果，报告人将收到通知")
 
@@ -317,7 +325,13 @@ def cases(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "protection/cases.html",
-        {"page": page, "tab": tab, "can_open": user.can("case.manage"), "tasks": list(tasks_for(user)[:50])},
+        {
+            "page": page,
+            "tab": tab,
+            "can_open": user.can("case.manage"),
+            "tasks": list(tasks_for(user)[:50]),
+            "today": timezone.localdate(),
+        },
     )
 
 
@@ -397,13 +411,12 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "family": family,
             "today": timezone.localdate(),
             "can_approve": manage and case.close_requested_at is not None and case.close_requested_by_id != user.pk,
+            "can_note": manage or case.tasks.filter(owner=user).exists(),
         },
     )
 
 
-def _case_post(
-    request: HttpRequest, case_pk: int, action: Callable[[User, Any, Any], str]
-) -> HttpResponse:
+def _case_post(request: HttpRequest, case_pk: int, action: Callable[[User, Any, Any], str]) -> HttpResponse:
     user = _user(request)
     try:
         message = action(user, request.POST, request.FILES)
@@ -629,7 +642,7 @@ def assessment_new(request: HttpRequest, child_pk: int) -> HttpResponse:
         items = instrument_lib.items_of(version.definition)
         values = {i["id"]: request.POST[f"q_{i['id']}"] for i in items if request.POST.get(f"q_{i['id']}")}
         try:
-            assessed_on = _date(request.POST.get("assessed_on", ""), "评估日期") or timezone.localdate()
+            assessed_on = _date(request.POST.get("assessed_on", ""), "评估日期", required=False) or timezone.localdate()
             assessment = svc.assessment_submit(
                 actor=user,
                 child_pk=child.pk,
@@ -692,13 +705,15 @@ def carer_check(request: HttpRequest, child_pk: int) -> HttpResponse:
     if request.method == "POST":
         post = request.POST
         try:
-            checked_on = _date(post.get("checked_on", ""), "核查日期") or timezone.localdate()
+            checked_on = _date(post.get("checked_on", ""), "核查日期", required=False) or timezone.localdate()
             svc.carer_check_record(
                 actor=user,
                 child_pk=child.pk,
                 carer_pk=_int(post.get("carer")),
                 carer_name=post.get("carer_name", ""),
-                answers={i["id"]: post.get(f"c_{i['id']}") == "1" for i in carer_checklist() if post.get(f"c_{i['id']}")},
+                answers={
+                    i["id"]: post.get(f"c_{i['id']}") == "1" for i in carer_checklist() if post.get(f"c_{i['id']}")
+                },
                 checked_on=checked_on,
                 action=post.get("action", ""),
                 action_note=post.get("action_note", ""),
@@ -740,7 +755,11 @@ def carer_action(request: HttpRequest, pk: int) -> HttpResponse:
         on = _date(request.POST.get("on", ""), "日期")
         assert on is not None
         svc.carer_action_add(
-            actor=user, check_pk=pk, kind=request.POST.get("kind", ""), on=on, note=request.POST.get("note", ""),
+            actor=user,
+            check_pk=pk,
+            kind=request.POST.get("kind", ""),
+            on=on,
+            note=request.POST.get("note", ""),
             now=timezone.now(),
         )
     except DomainError as exc:
@@ -772,7 +791,9 @@ def instruments_admin(request: HttpRequest) -> HttpResponse:
                 raise
             error = exc.message
         else:
-            messages.success(request, f"已发布{version.instrument.name}第{version.version}版；此前的评估保留原版本和得分")
+            messages.success(
+                request, f"已发布{version.instrument.name}第{version.version}版；此前的评估保留原版本和得分"
+            )
             return redirect("protection:instruments")
     rows = []
     for inst in instruments():
@@ -782,8 +803,9 @@ def instruments_admin(request: HttpRequest) -> HttpResponse:
                 "instrument": inst,
                 "current": current,
                 "versions": list(inst.versions.order_by("-version")[:20]),
-                "json": text if error and request.POST.get("instrument") == inst.code else
-                json.dumps(current.definition if current else {}, ensure_ascii=False, indent=2),
+                "json": text
+                if error and request.POST.get("instrument") == inst.code
+                else json.dumps(current.definition if current else {}, ensure_ascii=False, indent=2),
             }
         )
     return render(request, "protection/instruments.html", {"rows": rows, "error": error}, status=400 if error else 200)

@@ -51,4 +51,4 @@ def file_report(actor: User, *, now: dt.datetime = NOW, **changes: object):
         "child_location": "测试一村三组",
     }
     values.update(changes)
-    return report_file(actor=actor, data=ReportData(**values), now=now)  # type: ignore[arg-type]
+    return report_file(actor=actor, data=ReportData(**values), now=now)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conftest import VILLAGE, client_for
@@ -50,7 +48,11 @@ def test_a_report_with_no_situation_is_refused_with_the_error_shape(pcast):
 
 
 def test_the_reporters_identity_is_hidden_from_a_director_not_handling_it(pcast):
-    pk = client_for(pcast["school"]).post("/api/v1/protection/reports/", REPORT, content_type="application/json").json()["id"]
+    pk = (
+        client_for(pcast["school"])
+        .post("/api/v1/protection/reports/", REPORT, content_type="application/json")
+        .json()["id"]
+    )
 
     director = client_for(pcast["alice"]).get(f"/api/v1/protection/reports/{pk}/")
     police = client_for(pcast["police"]).get(f"/api/v1/protection/reports/{pk}/")
@@ -58,6 +60,7 @@ def test_the_reporters_identity_is_hidden_from_a_director_not_handling_it(pcast)
     assert director.status_code == 200
     assert director.json()["reporter"] is None and director.json()["description"] == REPORT["description"]
     assert "王老师" not in director.content.decode() and "13800002222" not in director.content.decode()
+    assert director.json()["reporter_kind"] == "" and police.json()["reporter_kind"] == "school"
     assert police.json()["reporter"] == {"name": "王老师", "unit": "万州区第一中学", "phone": "13800002222"}
     assert len(police.json()["can_handle"]) == 1
     assert client_for(pcast["police_wanzhou"]).get(f"/api/v1/protection/reports/{pk}/").status_code == 404
@@ -65,7 +68,11 @@ def test_the_reporters_identity_is_hidden_from_a_director_not_handling_it(pcast)
 
 
 def test_accept_transfer_and_feedback_through_the_api(pcast):
-    pk = client_for(pcast["hospital"]).post("/api/v1/protection/reports/", REPORT, content_type="application/json").json()["id"]
+    pk = (
+        client_for(pcast["hospital"])
+        .post("/api/v1/protection/reports/", REPORT, content_type="application/json")
+        .json()["id"]
+    )
     police = client_for(pcast["police"])
     inbox = police.get("/api/v1/protection/reports/inbox/").json()
     [routing] = [r for r in inbox if r["report"] == pk]
@@ -74,8 +81,11 @@ def test_accept_transfer_and_feedback_through_the_api(pcast):
     assert outsider.status_code == 403 and outsider.json()["error"]["code"] == "permission_denied"
 
     assert police.post(f"/api/v1/protection/routings/{routing['id']}/accept/").json()["status"] == "accepted"
-    feedback = police.post(f"/api/v1/protection/routings/{routing['id']}/feedback/",
-                           {"text": "已出警，孩子已由村委会临时照料", "concludes": True}, content_type="application/json")
+    feedback = police.post(
+        f"/api/v1/protection/routings/{routing['id']}/feedback/",
+        {"text": "已出警，孩子已由村委会临时照料", "concludes": True},
+        content_type="application/json",
+    )
     assert feedback.status_code == 201
 
     mine = client_for(pcast["hospital"]).get(f"/api/v1/protection/reports/{pk}/").json()
@@ -85,21 +95,34 @@ def test_accept_transfer_and_feedback_through_the_api(pcast):
 
 def test_cases_through_the_api(pcast, children):
     bob = client_for(pcast["bob"])
-    case = bob.post("/api/v1/protection/cases/", {"child": children["village"].pk, "title": "长期无人照料"},
-                    content_type="application/json").json()
-    task = bob.post(f"/api/v1/protection/cases/{case['id']}/tasks/",
-                    {"title": "入户核实", "owner": pcast["alice"].pk, "due_date": str(dt.date.today() + dt.timedelta(days=3))},
-                    content_type="application/json").json()
-    refused = bob.post(f"/api/v1/protection/cases/{case['id']}/close/", {"reason": "已解决"}, content_type="application/json")
+    case = bob.post(
+        "/api/v1/protection/cases/",
+        {"child": children["village"].pk, "title": "长期无人照料"},
+        content_type="application/json",
+    ).json()
+    task = bob.post(
+        f"/api/v1/protection/cases/{case['id']}/tasks/",
+        {"title": "入户核实", "owner": pcast["alice"].pk, "due_date": "2099-01-01"},
+        content_type="application/json",
+    ).json()
+    refused = bob.post(
+        f"/api/v1/protection/cases/{case['id']}/close/", {"reason": "已解决"}, content_type="application/json"
+    )
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "open_tasks"
 
-    done = client_for(pcast["alice"]).post(f"/api/v1/protection/tasks/{task['id']}/complete/", {"result": "已核实"},
-                                           content_type="application/json")
+    done = client_for(pcast["alice"]).post(
+        f"/api/v1/protection/tasks/{task['id']}/complete/", {"result": "已核实"}, content_type="application/json"
+    )
     assert done.json()["status"] == "done"
-    assert bob.post(f"/api/v1/protection/cases/{case['id']}/close/", {"reason": "已解决"},
-                    content_type="application/json").status_code == 200
-    closed = client_for(pcast["charlie"]).post(f"/api/v1/protection/cases/{case['id']}/close-decision/",
-                                               {"approve": True}, content_type="application/json")
+    assert (
+        bob.post(
+            f"/api/v1/protection/cases/{case['id']}/close/", {"reason": "已解决"}, content_type="application/json"
+        ).status_code
+        == 200
+    )
+    closed = client_for(pcast["charlie"]).post(
+        f"/api/v1/protection/cases/{case['id']}/close-decision/", {"approve": True}, content_type="application/json"
+    )
     assert closed.json()["stage"] == "closed"
     detail = bob.get(f"/api/v1/protection/cases/{case['id']}/").json()
     assert [t["status"] for t in detail["tasks"]] == ["done"]
@@ -109,19 +132,28 @@ def test_cases_through_the_api(pcast, children):
 def test_a_legal_action_with_a_document(pcast, children, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path
     charlie = client_for(pcast["charlie"])
-    case = charlie.post("/api/v1/protection/cases/", {"child": children["village"].pk, "title": "家庭暴力"},
-                        content_type="application/json").json()
+    case = charlie.post(
+        "/api/v1/protection/cases/",
+        {"child": children["village"].pk, "title": "家庭暴力"},
+        content_type="application/json",
+    ).json()
     response = charlie.post(
         f"/api/v1/protection/cases/{case['id']}/legal-actions/",
-        {"kind": "protection_order", "body": "丰都县人民法院", "filed_on": "2026-01-05",
-         "document": SimpleUploadedFile("裁定书.pdf", b"%PDF-1.7\n" + b"x" * 50)},
+        {
+            "kind": "protection_order",
+            "body": "丰都县人民法院",
+            "filed_on": "2026-01-05",
+            "document": SimpleUploadedFile("裁定书.pdf", b"%PDF-1.7\n" + b"x" * 50),
+        },
     )
     assert response.status_code == 201, response.content
     assert response.json()["document_url"].endswith("/document/")
     download = charlie.get(response.json()["document_url"])
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
-    bad = charlie.post(f"/api/v1/protection/cases/{case['id']}/legal-actions/",
-                       {"kind": "no_such", "body": "x", "filed_on": "2026-01-05"})
+    bad = charlie.post(
+        f"/api/v1/protection/cases/{case['id']}/legal-actions/",
+        {"kind": "no_such", "body": "x", "filed_on": "2026-01-05"},
+    )
     assert bad.status_code == 400 and bad.json()["error"]["detail"] == {"kind": "措施类型无效"}
 
 
@@ -131,14 +163,19 @@ def test_assessment_through_the_api(pcast, children, instrument):
     assert current["version"] == 1 and len(current["definition"]["indicators"]) == 3
     response = alice.post(
         "/api/v1/protection/assessments/",
-        {"child": children["village"].pk, "answers": answers_for(instrument, in_income="short"), "version": current["id"]},
+        {
+            "child": children["village"].pk,
+            "answers": answers_for(instrument, in_income="short"),
+            "version": current["id"],
+        },
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
     assert (response.json()["result_label"], response.json()["total"]) == ("监护正常", 96)
     assert alice.get(f"/api/v1/protection/assessments/{response.json()['id']}/").status_code == 200
     other = client_for(pcast["alice"]).post(
-        "/api/v1/protection/assessments/", {"child": children["other_district"].pk, "answers": {}},
+        "/api/v1/protection/assessments/",
+        {"child": children["other_district"].pk, "answers": {}},
         content_type="application/json",
     )
     assert other.status_code == 404
@@ -148,8 +185,15 @@ def test_risk_is_served_for_children_in_scope_only(pcast, children):
     alice = client_for(pcast["alice"])
     ids = f"{children['village'].pk},{children['other_district'].pk}"
     rows = alice.get(f"/api/v1/protection/risk/?child={ids}").json()
-    assert rows == [{"child": children["village"].pk, "grade": "low", "label": "低", "colour": "green",
-                     "explanation": "低风险：未发现风险因素"}]
+    assert rows == [
+        {
+            "child": children["village"].pk,
+            "grade": "low",
+            "label": "低",
+            "colour": "green",
+            "explanation": "低风险：未发现风险因素",
+        }
+    ]
     assert alice.get("/api/v1/protection/risk/?child=abc").status_code == 400
 
 

@@ -29,8 +29,19 @@ def test_the_default_instrument_has_the_standards_structure(instrument):
     definition = instrument.definition
     assert [i["label"] for i in definition["indicators"]] == ["儿童成长", "监护能力", "监护保障"]
     level2 = [c["label"] for i in definition["indicators"] for c in i["children"]]
-    assert level2 == ["身体健康", "心理健康", "安全", "教育", "社会参与", "监护人健康", "收入", "情感交流",
-                      "居住环境", "邻里关系", "亲属关系"]
+    assert level2 == [
+        "身体健康",
+        "心理健康",
+        "安全",
+        "教育",
+        "社会参与",
+        "监护人健康",
+        "收入",
+        "情感交流",
+        "居住环境",
+        "邻里关系",
+        "亲属关系",
+    ]
     assert all(2 <= len(c["items"]) <= 3 for i in definition["indicators"] for c in i["children"])
     assert [r["label"] for r in definition["results"]] == ["监护正常", "监护不足", "监护失当", "监护缺失"]
 
@@ -75,8 +86,11 @@ def test_unanswered_items_are_refused(instrument):
 def test_guardianship_missing_opens_a_case_and_notifies_civil_affairs(pcast, children, instrument):
     child = children["village"]
     a = svc.assessment_submit(
-        actor=pcast["alice"], child_pk=child.pk, answers=answers_for(instrument, gh_physical="incapable"),
-        assessed_on=TODAY, now=NOW,
+        actor=pcast["alice"],
+        child_pk=child.pk,
+        answers=answers_for(instrument, gh_physical="incapable"),
+        assessed_on=TODAY,
+        now=NOW,
     )
     assert a.result == "missing" and a.reassess_due == TODAY + dt.timedelta(days=30)
     case = Case.objects.get(assessment=a)
@@ -88,19 +102,31 @@ def test_guardianship_missing_opens_a_case_and_notifies_civil_affairs(pcast, chi
 def test_a_poor_result_creates_a_support_task_and_a_reassessment(pcast, children, instrument):
     child = children["village"]
     a = svc.assessment_submit(
-        actor=pcast["alice"], child_pk=child.pk, answers=answers_for(instrument, sf_violence="abuse"),
-        assessed_on=TODAY, now=NOW,
+        actor=pcast["alice"],
+        child_pk=child.pk,
+        answers=answers_for(instrument, sf_violence="abuse"),
+        assessed_on=TODAY,
+        now=NOW,
     )
     assert a.result == "improper"
     assert a.reassess_due == TODAY + dt.timedelta(days=90)
+    assert a.support_problem_id is not None
     problem = Problem.objects.get(pk=a.support_problem_id)
-    assert (problem.category, problem.owner, problem.due_date) == ("guardianship", pcast["alice"], TODAY + dt.timedelta(days=14))
+    assert (problem.category, problem.owner, problem.due_date) == (
+        "guardianship",
+        pcast["alice"],
+        TODAY + dt.timedelta(days=14),
+    )
     assert not Case.objects.exists()
 
 
 def test_a_normal_result_needs_no_follow_up(pcast, children, instrument):
     a = svc.assessment_submit(
-        actor=pcast["alice"], child_pk=children["village"].pk, answers=answers_for(instrument), assessed_on=TODAY, now=NOW
+        actor=pcast["alice"],
+        child_pk=children["village"].pk,
+        answers=answers_for(instrument),
+        assessed_on=TODAY,
+        now=NOW,
     )
     assert (a.result, a.reassess_due, a.support_problem) == ("normal", None, None)
     assert children_with_poor_guardianship([children["village"].pk], TODAY) == set()
@@ -108,18 +134,27 @@ def test_a_normal_result_needs_no_follow_up(pcast, children, instrument):
 
 def test_a_later_normal_result_ends_poor_guardianship(pcast, children, instrument):
     child = children["village"]
-    svc.assessment_submit(actor=pcast["alice"], child_pk=child.pk, answers=answers_for(instrument, sf_violence="abuse"),
-                          assessed_on=TODAY - dt.timedelta(days=100), now=NOW)
-    svc.assessment_submit(actor=pcast["alice"], child_pk=child.pk, answers=answers_for(instrument),
-                          assessed_on=TODAY, now=NOW)
+    svc.assessment_submit(
+        actor=pcast["alice"],
+        child_pk=child.pk,
+        answers=answers_for(instrument, sf_violence="abuse"),
+        assessed_on=TODAY - dt.timedelta(days=100),
+        now=NOW,
+    )
+    svc.assessment_submit(
+        actor=pcast["alice"], child_pk=child.pk, answers=answers_for(instrument), assessed_on=TODAY, now=NOW
+    )
     assert children_with_poor_guardianship([child.pk], TODAY) == set()
     assert children_with_poor_guardianship([child.pk], TODAY - dt.timedelta(days=1)) == {child.pk}
 
 
 def test_a_published_version_leaves_old_results_unchanged(pcast, children, instrument):
     old = svc.assessment_submit(
-        actor=pcast["alice"], child_pk=children["village"].pk, answers=answers_for(instrument, in_income="short"),
-        assessed_on=TODAY, now=NOW,
+        actor=pcast["alice"],
+        child_pk=children["village"].pk,
+        answers=answers_for(instrument, in_income="short"),
+        assessed_on=TODAY,
+        now=NOW,
     )
     changed = json.loads(json.dumps(instrument.definition))
     changed["cutoffs"][0]["min_percent"] = 99  # stricter: 96% is no longer 监护正常
@@ -129,13 +164,22 @@ def test_a_published_version_leaves_old_results_unchanged(pcast, children, instr
     old.refresh_from_db()
     assert (old.version_id, old.total, old.result) == (instrument.pk, 96, "normal")
     again = svc.assessment_submit(
-        actor=pcast["alice"], child_pk=children["village"].pk, answers=answers_for(instrument, in_income="short"),
-        assessed_on=TODAY, now=NOW,
+        actor=pcast["alice"],
+        child_pk=children["village"].pk,
+        answers=answers_for(instrument, in_income="short"),
+        assessed_on=TODAY,
+        now=NOW,
     )
     assert (again.version, again.result) == (new, "insufficient")
     with pytest.raises(DomainError) as exc:
-        svc.assessment_submit(actor=pcast["alice"], child_pk=children["village"].pk, answers=answers_for(instrument),
-                              assessed_on=TODAY, now=NOW, version_pk=instrument.pk)
+        svc.assessment_submit(
+            actor=pcast["alice"],
+            child_pk=children["village"].pk,
+            answers=answers_for(instrument),
+            assessed_on=TODAY,
+            now=NOW,
+            version_pk=instrument.pk,
+        )
     assert exc.value.code == "stale_instrument"
 
 

@@ -75,8 +75,13 @@ def test_stages_move_in_order_and_back_with_a_reason(pcast, case):
 
 def test_closing_with_open_tasks_is_refused(pcast, case):
     task = svc.case_task_add(
-        actor=pcast["bob"], case_pk=case.pk, title="联系外出务工的父母", owner_pk=pcast["alice"].pk,
-        due_date=TODAY + dt.timedelta(days=7), today=TODAY, now=NOW,
+        actor=pcast["bob"],
+        case_pk=case.pk,
+        title="联系外出务工的父母",
+        owner_pk=pcast["alice"].pk,
+        due_date=TODAY + dt.timedelta(days=7),
+        today=TODAY,
+        now=NOW,
     )
     with pytest.raises(DomainError) as exc:
         svc.case_close_request(actor=pcast["bob"], case_pk=case.pk, reason="父母已返乡照料", now=NOW)
@@ -112,8 +117,13 @@ def test_a_returned_close_request_keeps_the_case_open(pcast, case):
 def test_a_task_owner_must_work_where_the_child_lives(pcast, case):
     with pytest.raises(DomainError) as exc:
         svc.case_task_add(
-            actor=pcast["bob"], case_pk=case.pk, title="x", owner_pk=pcast["police_wanzhou"].pk,
-            due_date=TODAY, today=TODAY, now=NOW,
+            actor=pcast["bob"],
+            case_pk=case.pk,
+            title="x",
+            owner_pk=pcast["police_wanzhou"].pk,
+            due_date=TODAY,
+            today=TODAY,
+            now=NOW,
         )
     assert "owner" in exc.value.detail
 

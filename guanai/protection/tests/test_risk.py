@@ -58,17 +58,36 @@ def test_a_report_raises_the_stored_grade_and_its_conclusion_lowers_it(pcast, ch
 
 def test_a_poor_assessment_is_medium_and_groups_are_read_from_the_registry(pcast, children, instrument):
     child = children["village"]
-    svc.assessment_submit(actor=pcast["alice"], child_pk=child.pk, answers=answers_for(instrument, in_income="short",
-                          in_support="none", ec_parents="rarely", kn_support="none", nb_help="no", le_space="no"),
-                          assessed_on=TODAY, now=NOW)
+    svc.assessment_submit(
+        actor=pcast["alice"],
+        child_pk=child.pk,
+        answers=answers_for(
+            instrument,
+            in_income="short",
+            in_support="none",
+            ec_parents="rarely",
+            kn_support="none",
+            nb_help="no",
+            le_space="no",
+        ),
+        assessed_on=TODAY,
+        now=NOW,
+    )
     grade, text = risk_for([child.pk])[child.pk]
     assert grade == "medium" and "监护不足" in text
 
 
 def test_risk_for_computes_an_ungraded_child_without_storing_it(children):
     child = children["neighbour_village"]
-    ChildGroup.objects.create(child=child, code="orphan", explanation="父母双亡", rule_id="orphan", rule_version=1,
-                              source="x", derived_on=TODAY)
+    ChildGroup.objects.create(
+        child=child,
+        code="orphan",
+        explanation="父母双亡",
+        rule_id="orphan",
+        rule_version=1,
+        source="x",
+        derived_on=TODAY,
+    )
     assert risk_for([child.pk])[child.pk][0] == "medium"
     assert not ChildRisk.objects.filter(child=child).exists()
     assert sorted(["low", "high", "medium"], key=lambda g: -risk_rank(g)) == ["high", "medium", "low"]
@@ -76,7 +95,9 @@ def test_risk_for_computes_an_ungraded_child_without_storing_it(children):
 
 def test_the_daily_pass_picks_up_a_problem_turning_overdue(pcast, children):
     child = children["village"]
-    problem_open(actor=pcast["alice"], child=child, data=ProblemData("safety", "河边无护栏", due_date=TODAY), today=TODAY)
+    problem_open(
+        actor=pcast["alice"], child=child, data=ProblemData("safety", "河边无护栏", due_date=TODAY), today=TODAY
+    )
     svc.risk_refresh(child_ids=[child.pk], today=TODAY)
     assert ChildRisk.objects.get(child=child).grade == "low"
     svc.risk_refresh_due(today=TODAY + dt.timedelta(days=1))
