@@ -19,6 +19,7 @@ ENCRYPTED_FIELDS: list[tuple[str, str, str]] = [
     ("registry", "Child", "id_number_enc"),
     ("registry", "Person", "id_number_enc"),
     ("registry", "Person", "phone_enc"),
+    ("protection", "Report", "reporter_identity_enc"),
 ]
 
 

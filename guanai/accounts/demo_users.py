@@ -38,6 +38,8 @@ DEMO_USERS = [
     DemoUser("jianchayuan", "partner_procuratorate", "吴明", "区县人民检察院", "district"),
     DemoUser("wangxin", "partner_cyberspace", "黄伟", "区县委网信办", "district"),
     DemoUser("shegong", "social_worker", "徐晓", "阳光社会工作服务中心", "district"),
+    DemoUser("xuexiao", "reporter_school", "赵老师", "镇中心小学", "township"),
+    DemoUser("yiyuan", "reporter_hospital", "钱医生", "县人民医院", "district"),
     DemoUser("shenji", "auditor", "孙审", "市民政局审计", "city"),
     DemoUser("admin", "admin", "系统管理员", "市民政局信息中心", "city"),
 ]

@@ -1,4 +1,4 @@
-"""Daily jobs without cron: each is enqueued once per day, whoever notices first.
+"""Daily and hourly jobs without cron: each is enqueued once per period, whoever notices first.
 
 In the demo (``GUANAI_JOBS_MODE=thread``) the web process checks at most once a minute on a request; in
 production every ``guanai jobs worker`` checks between jobs. A unique (name, day) row makes the enqueue
@@ -27,6 +27,10 @@ DAILY: list[tuple[str, str, int]] = [
     ("registry.refresh", "每日更新儿童类别（生日、状况到期）", 0),
     ("visits.remind", "每日走访提醒和逾期问题督办", 7),
 ]
+# (job kind, title): enqueued once an hour — the 24-hour acceptance deadline of mandatory reports needs it.
+HOURLY: list[tuple[str, str]] = [
+    ("protection.deadlines", "强制报告期限检查、通知补发、复评和任务提醒"),
+]
 _last_tick = 0.0
 
 
@@ -34,15 +38,19 @@ def schedule_tick(now: dt.datetime | None = None) -> list[str]:
     """Enqueue the daily jobs that are due and not yet enqueued today. Returns the kinds enqueued."""
     local = timezone.localtime(now or timezone.now())
     started = []
-    for kind, title, hour in DAILY:
-        if local.hour < hour:
-            continue
+    due = [
+        (kind, kind, f"{title} {local.date()}", {"day": local.date().isoformat()})
+        for kind, title, hour in DAILY
+        if local.hour >= hour
+    ]
+    due += [(kind, f"{kind}@{local:%H}", f"{title} {local:%Y-%m-%d %H}:00", {}) for kind, title in HOURLY]
+    for kind, run_name, title, params in due:
         try:
             with transaction.atomic():
-                ScheduledRun.objects.create(name=kind, day=local.date())
-                job_enqueue(kind=kind, title=f"{title} {local.date()}", params={"day": local.date().isoformat()})
+                ScheduledRun.objects.create(name=run_name, day=local.date())
+                job_enqueue(kind=kind, title=title, params=params)
         except IntegrityError:
-            continue  # another process enqueued it today
+            continue  # another process enqueued it already
         started.append(kind)
     return started
 

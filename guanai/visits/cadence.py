@@ -44,6 +44,10 @@ def triggers_for(child_ids: list[int], today: dt.date) -> dict[int, list[str]]:
         "child_id", flat=True
     ):
         found[pk].add("rural_single_parent")
+    from guanai.protection.selectors import children_with_poor_guardianship
+
+    for pk in children_with_poor_guardianship(child_ids, today):
+        found[pk].add("guardianship_poor")
     order = [t["id"] for t in visit_rules().triggers]
     return {pk: sorted(ids, key=order.index) for pk, ids in found.items()}
 

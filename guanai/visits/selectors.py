@@ -70,6 +70,8 @@ class WorkItem:
     urgency: int
     risk: int
     raised_reasons: list[str]
+    risk_grade: str = ""
+    risk_explanation: str = ""
 
     def state(self, kind: str) -> str:
         return next(o.state for o in self.obligations if o.kind == kind)
@@ -95,7 +97,7 @@ def schedules(child_rows: Sequence[Child], today: dt.date) -> dict[int, Schedule
 
 def worklist_for(user: User, *, today: dt.date, region: str = "", limit: int | None = WORKLIST_LIMIT) -> list[WorkItem]:
     """The children in scope with this period's obligations, most urgent first (overdue, then due soon),
-    then by risk (number of derived groups, raised cadence)."""
+    then by the risk grade, then by the number of derived groups and a raised cadence."""
     if not user.can("visit.view"):
         raise PermissionRefused("您的角色无权查看走访任务")
     qs = children_for(user).exclude(status=Child.Status.EXITED)
@@ -110,6 +112,9 @@ def worklist_for(user: User, *, today: dt.date, region: str = "", limit: int | N
         child_id__in=[c.pk for c in rows], visited_on__gte=earliest_needed(today), visited_on__lte=today
     ).values_list("child_id", "visited_on", "mode"):
         visits[child_id].append((day, mode))
+    from guanai.protection.selectors import risk_for, risk_rank
+
+    grades = risk_for([c.pk for c in rows], today)
     items = []
     for child in rows:
         obligations = obligations_on(plans[child.pk], visits[child.pk], today, cfg)
@@ -117,8 +122,10 @@ def worklist_for(user: User, *, today: dt.date, region: str = "", limit: int | N
             continue
         urgency = min(STATE_ORDER[o.state] for o in obligations)
         risk = int(getattr(child, "n_groups", 0)) + (2 if plans[child.pk].reasons else 0)
-        items.append(WorkItem(child, obligations, urgency, risk, list(plans[child.pk].reasons)))
-    items.sort(key=lambda w: (w.urgency, -w.risk, w.child.name))
+        grade, why = grades.get(child.pk, ("", ""))
+        items.append(WorkItem(child, obligations, urgency, risk, list(plans[child.pk].reasons), grade, why))
+    # Most urgent first; within the same urgency, the protection risk grade (§4-§7), then the number of groups.
+    items.sort(key=lambda w: (w.urgency, -risk_rank(w.risk_grade), -w.risk, w.child.name))
     return items
 
 

@@ -23,6 +23,7 @@ from guanai.audit.selectors import access_events_for, audit_events_for
 from guanai.audit.services import access_record
 from guanai.lib.dates import age_on
 from guanai.lib.errors import DomainError, PermissionRefused
+from guanai.protection.selectors import risk_for
 from guanai.regions.selectors import region_path
 from guanai.registry.archive_pdf import archive_pdf, family_rows, local_time, timeline_area
 from guanai.registry.archive_xlsx import archive_xlsx
@@ -75,6 +76,7 @@ def _form_error(error: DomainError) -> bool:
 
 
 HOME_TEMPLATES = {
+    "reporter": "web/home_reporter.html",
     "village": "web/home_village.html",
     "township": "web/home_area.html",
     "district": "web/home_area.html",
@@ -331,6 +333,9 @@ def _archive(
             "timeline_more": total_events - len(shown),
             "can_reveal": user.can("child.reveal"),
             "can_edit": can_edit,
+            "can_report": user.can("report.file") and child.status != "exited",
+            "can_assess": user.can("assessment.do") and child.status != "exited",
+            "risk": risk_for([child.pk], today).get(child.pk),
             "region_path": region_path(child.village),
             "exit_form": bound.get("exit") or f.ExitForm(today=today, proposal=child.exit_proposal),
             "reenter_form": bound.get("reenter") or f.ReenterForm(),

@@ -9,12 +9,17 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 
 
 def test_daily_jobs_are_enqueued_once_per_day_after_their_hour(db):
-    assert schedule_tick(dt.datetime(2026, 11, 29, 6, 0, tzinfo=TZ)) == ["registry.refresh"]
-    assert schedule_tick(dt.datetime(2026, 11, 29, 8, 0, tzinfo=TZ)) == ["visits.remind"]
-    assert schedule_tick(dt.datetime(2026, 11, 29, 23, 0, tzinfo=TZ)) == []
-    assert ScheduledRun.objects.count() == 2
+    assert schedule_tick(dt.datetime(2026, 11, 29, 6, 0, tzinfo=TZ)) == ["registry.refresh", "protection.deadlines"]
+    assert schedule_tick(dt.datetime(2026, 11, 29, 6, 40, tzinfo=TZ)) == []
+    assert schedule_tick(dt.datetime(2026, 11, 29, 8, 0, tzinfo=TZ)) == ["visits.remind", "protection.deadlines"]
+    assert schedule_tick(dt.datetime(2026, 11, 29, 8, 59, tzinfo=TZ)) == []
+    assert ScheduledRun.objects.count() == 4
     assert set(Job.objects.values_list("status", flat=True)) == {"succeeded"}  # inline in tests
-    assert schedule_tick(dt.datetime(2026, 11, 30, 8, 0, tzinfo=TZ)) == ["registry.refresh", "visits.remind"]
+    assert schedule_tick(dt.datetime(2026, 11, 30, 8, 0, tzinfo=TZ)) == [
+        "registry.refresh",
+        "visits.remind",
+        "protection.deadlines",
+    ]
 
 
 def test_the_daily_refresh_job_reports_what_it_did(db):

@@ -289,3 +289,16 @@ def test_only_administrators_change_the_cadence_and_it_applies(cast, roll):
         )
     assert err.value.code == "too_late"
     assert AuditEvent.objects.filter(action="visits.settings").exists()
+
+
+@time_machine.travel(NOW)
+def test_the_worklist_puts_a_high_risk_child_first_within_the_same_urgency(cast, roll):
+    from guanai.protection.models import ChildRisk
+
+    ChildRisk.objects.update_or_create(
+        child=roll["neighbour_village"],
+        defaults={"grade": "high", "explanation": "测试：高风险", "rule_version": 1, "computed_at": NOW},
+    )
+    items = worklist_for(cast["bob"], today=TODAY)
+    assert [w.child.name for w in items][:1] == ["李小红"]
+    assert items[0].risk_grade == "high"

@@ -42,6 +42,7 @@ HOME_MARKERS = {
     "social": "转介给本组织的儿童",
     "auditor": "审计工作台",
     "admin": "系统管理",
+    "reporter": "提交强制报告",
 }
 
 
