@@ -137,7 +137,8 @@ def worker_loop(*, once: bool = False, idle_sleep: float = 1.0, schedule: bool =
     """Claim and run queued jobs until stopped (or until none is left, with ``once``)."""
     done = 0
     while True:
-        close_old_connections()
+        if not connection.in_atomic_block:  # inside a test's transaction the connection must stay open
+            close_old_connections()
         if schedule:
             from guanai.jobs.schedule import schedule_tick
 
