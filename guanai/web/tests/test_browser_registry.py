@@ -3,33 +3,13 @@ downloads its PDF. Marked `browser`; skipped where Debian's chromium is absent."
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from conftest import PASSWORD
+from conftest import BROWSER_TESTS, PASSWORD
 from guanai.audit.models import AccessEvent
 from guanai.registry.models import Child
-from guanai.web.tests.test_browser import ARGS, CHROMIUM
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (.ci/run installs it)"),
-]
-
-
-@pytest.fixture
-def page():
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
-        yield context.new_page()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+pytestmark = BROWSER_TESTS
 
 
 def fits_the_phone(page) -> bool:
