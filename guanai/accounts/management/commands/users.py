@@ -14,8 +14,8 @@ from guanai.lib.errors import DomainError
 
 class Command(BaseCommand):
     help = (
-        "Accounts. `users add USERNAME --role ROLE --region CODE [--name 姓名] [--organisation 单位]` creates an account "
-        "(password prompted, or read from stdin with --password-stdin); `users roles` lists the roles; "
+        "Accounts. `users add USERNAME --role ROLE --region CODE [--name 姓名] [--organisation 单位]` creates an "
+        "account (password prompted, or read from stdin with --password-stdin); `users roles` lists the roles; "
         "`users list [--region CODE]` lists accounts."
     )
 
