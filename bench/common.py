@@ -402,8 +402,11 @@ def capture(fn: Callable[[], object]) -> list[dict[str, Any]]:
 
 
 def hot_queries(queries: Sequence[dict[str, Any]], contains: str = "", n: int = 2) -> list[str]:
-    """The ``n`` slowest captured queries (among those containing ``contains``), in the order they ran."""
-    candidates = [q for q in queries if contains in q["sql"]] or list(queries)
+    """The ``n`` slowest captured SELECTs (among those containing ``contains``), in the order they ran.
+
+    Only reads: EXPLAIN ANALYZE executes its statement."""
+    reads = [q for q in queries if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))]
+    candidates = [q for q in reads if contains in q["sql"]] or reads
     slowest = sorted(candidates, key=lambda q: -float(q.get("time") or 0))[:n]
     return [q["sql"] for q in queries if any(q is s for s in slowest)]
 
