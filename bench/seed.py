@@ -28,12 +28,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from bench.common import server_url, with_database
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 SECTION = "## Seed generator"
 TARGET = 50_000
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 @dataclass
@@ -65,25 +65,11 @@ class Machine:
         return cls(cpu, os.cpu_count() or 1, memory, load)
 
 
-def _server_url(choice: str) -> str:
-    if choice.startswith("postgres"):
-        if "://" in choice:
-            return choice
-        env = os.environ.get("DATABASE_URL", "")
-        return env if env.startswith("postgres") else DEFAULT_SERVER
-    raise SystemExit(f"--database must be 'sqlite', 'postgres' or a postgres:// URL, not {choice!r}")
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
 def _admin(url: str, sql: str) -> None:
     """Run CREATE/DROP DATABASE on the server's maintenance database."""
     import psycopg
 
-    with psycopg.connect(_with_database(url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
         conn.execute(sql)
 
 
@@ -236,9 +222,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.database == "sqlite":
         os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     else:
-        server = _server_url(args.database)
+        server = server_url(args.database)
         _admin(server, f'CREATE DATABASE "{database}"')
-        os.environ["DATABASE_URL"] = _with_database(server, database)
+        os.environ["DATABASE_URL"] = with_database(server, database)
     try:
         districts = tuple(d.strip() for d in args.districts.split(",") if d.strip())
         outcome = run(args.children, max(1, args.repeat), args.workers, args.seed, districts)
