@@ -156,22 +156,29 @@ def record(children: int, outcome: dict[str, Any], machine: Machine) -> None:
     row = (
         f"| {vendor} | {outcome['engine']} | {children:,} | {outcome['rows']:,} | "
         f"{statistics.median(rates):,.0f} | {result.generate_seconds:.2f} | {result.write_seconds:.2f} | "
-        f"{outcome['rows_per_second']:,.0f} | {outcome['end_to_end_rate']:,.0f} | {time.strftime('%Y-%m-%d')} |"
+        f"{outcome['rows_per_second']:,.0f} | {outcome['end_to_end_rate']:,.0f} | {machine.load.split()[0]} | "
+        f"{time.strftime('%Y-%m-%d')} |"
     )
     header = [
         "| database | engine | children | rows | generation children/s (median, in memory) | generation s "
-        "(in seed_demo) | write s | rows written/s | end-to-end children/s | date |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "(in seed_demo) | write s | rows written/s | end-to-end children/s | load before | date |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
     match = re.search(rf"^{re.escape(SECTION)}\n(.*?)(?=^## |\Z)", text, flags=re.S | re.M)
     body = match.group(1) if match else ""
-    table = [line for line in body.splitlines() if line.startswith("| ") and not line.startswith("| database")]
-    table = [line for line in table if not line.startswith(f"| {vendor} |")] + [row]
+    # Rows of earlier runs in this table's format (one per engine), except the one this run replaces.
+    table = [
+        line
+        for line in body.splitlines()
+        if line.startswith(("| SQLite |", "| PostgreSQL |"))
+        and line.count("|") == row.count("|")
+        and not line.startswith(f"| {vendor} |")
+    ] + [row]
     table.sort()
     machine_line = (
-        f"Machine of the last run: {machine.cpu}, {machine.cores} cores, {machine.memory} RAM "
-        f"(load average before the run: {machine.load})."
+        f"Machine: {machine.cpu}, {machine.cores} cores, {machine.memory} RAM. “load before” is the 1-minute load "
+        "average when the run started: other work on the same 2 cores lowers every rate."
     )
     notes = body.split("\n\n<!-- notes -->\n", 1)[1] if "\n\n<!-- notes -->\n" in body else ""
     section = "\n".join(
@@ -181,7 +188,8 @@ def record(children: int, outcome: dict[str, Any], machine: Machine) -> None:
             "`.venv/bin/python -m bench.seed [--database postgres] [--children N] --record` — districts 丰都县 and "
             "万州区, villages made for ~300 children each, seed 2024, fresh migrated database. Generation = all "
             "values of all rows including AES-GCM encryption and blind indexes, column-wise, no database; write = "
-            "row assembly plus `executemany` (SQLite) or `COPY` (PostgreSQL) in one transaction.",
+            "row assembly, `executemany` (SQLite) or `COPY` (PostgreSQL), rebuilding the secondary indexes (and on "
+            "PostgreSQL the foreign keys) dropped for the load, and the commit — one transaction.",
             "",
             machine_line,
             "",
