@@ -66,6 +66,8 @@ DEFAULT_DISTRICTS = ("500230", "500101")  # 丰都县 (rural) and 万州区 (urb
 DEFAULT_VILLAGES_PER_TOWNSHIP = 4
 # With --villages-per-township 0, villages are made for about this many children each (the issue: 200–400).
 CHILDREN_PER_VILLAGE = 300
+# Rows deleted per ORM delete by --reset (bounded by SQLite's limit on bound variables, 32,766).
+RESET_CHUNK = 5000
 # Below this many values to encrypt, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 50_000
 
@@ -1478,10 +1480,15 @@ def reset_demo() -> dict[str, int]:
         ("statuses", PersonStatus.objects.filter(person__is_demo=True)),
     ):
         deleted[label] = qs.delete()[0]
-    # The ORM for the rest: other apps' rows that hang off a child (visits, groups, timeline…) follow their
-    # own on_delete rules.
+    # The ORM for the rest, so that other apps' rows hanging off a child (visits, groups, timeline…) follow their
+    # own on_delete rules. In chunks: the collector puts every collected id into one statement (SET NULL
+    # updates too), which overflows SQLite's limit on bound variables at city scale.
     for label, model in (("children", Child), ("people", Person), ("households", Household)):
-        deleted[label] = model.objects.filter(is_demo=True).only("pk").delete()[1].get(model._meta.label, 0)
+        ids = list(model.objects.filter(is_demo=True).order_by("pk").values_list("pk", flat=True))
+        deleted[label] = 0
+        for part in _chunks(len(ids), RESET_CHUNK):
+            counts = model.objects.filter(pk__in=ids[part]).only("pk").delete()[1]
+            deleted[label] += counts.get(model._meta.label, 0)
     villages = Region.objects.filter(level=Region.Level.VILLAGE, is_demo=True)
     keep: set[str] = set()
     for rel in Region._meta.related_objects:
