@@ -34,11 +34,11 @@ COMPARISONS: list[dict[str, Any]] = [
         "comparison_description": "姓名",
         "comparison_levels": [
             _level("name_l IS NULL OR name_r IS NULL", "缺失", 0, 0, null=True),
-            _level("name_l = name_r", "完全一致", 0.86, 0.0005),
+            _level("name_l = name_r", "完全一致", 0.875, 0.0005),
             _level("name_pinyin_l = name_pinyin_r", "同音字（拼音一致，含姓氏读音）", 0.06, 0.0004),
             _level("name_dialect_l = name_dialect_r", "方音相近（n/l、平翘舌、前后鼻音）", 0.03, 0.0008),
             _level("levenshtein(name_l, name_r) <= 1", "一字之差", 0.03, 0.004),
-            _level("ELSE", "不同", 0.02, 0.995),
+            _level("ELSE", "不同", 0.005, 0.995),
         ],
     },
     {

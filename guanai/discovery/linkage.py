@@ -220,6 +220,14 @@ def _table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> No
     con.unregister(name + "_view")
 
 
+def match_prior(exact: int, rows: int, targets: int) -> float:
+    """λ, the chance that a random (row, target) pair is a match: the share of rows that found their target by
+    ID number, spread over the targets. At least 1000 targets are assumed, so that a first small import does not
+    make every pair look likely."""
+    rate = (exact + 1) / (rows + 1)
+    return min(max(rate / max(targets, 1000), 1e-9), 0.5)
+
+
 def train(
     session: Session, source: str, rows: pl.DataFrame, targets: pl.DataFrame, exact: pl.DataFrame
 ) -> dict[str, Any]:
@@ -232,15 +240,15 @@ def train(
     _table(con, "a_rows", _match_frame(sample))
     _table(con, "b_targets", _match_frame(targets))
     n_labels = _labels(con, exact, sample["unique_id"])
-    prior = max(exact.height, 1) / max(rows.height * max(targets.height, 1), 1)
+    prior = match_prior(exact.height, rows.height, targets.height)
     if n_labels < MIN_LABELS:
-        model = comparisons.settings_dict(prior=min(max(prior, 1e-9), 0.5))
+        model = comparisons.settings_dict(prior=prior)
         LinkModel.objects.update_or_create(source=source, defaults={"settings_json": model, "labelled_pairs": n_labels})
         log.info("linkage model for %s: %s labelled pairs, too few to train; priors kept", source, n_labels)
         return model
     linker = Linker(
         ["a_rows", "b_targets"],
-        comparisons.settings_dict(prior=min(max(prior, 1e-9), 0.5)),
+        comparisons.settings_dict(prior=prior),
         db_api=DuckDBAPI(connection=con),
         input_table_aliases=["a_rows", "b_targets"],
     )
@@ -248,7 +256,7 @@ def train(
     if n_labels:
         linker.training.estimate_m_from_pairwise_labels("labels")
     model = linker.misc.save_model_to_json()
-    model["probability_two_random_records_match"] = min(max(prior, 1e-9), 0.5)
+    model["probability_two_random_records_match"] = prior
     model = comparisons.sane(model)
     LinkModel.objects.update_or_create(source=source, defaults={"settings_json": model, "labelled_pairs": n_labels})
     log.info("linkage model trained: source=%s labelled_pairs=%s", source, n_labels)
