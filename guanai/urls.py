@@ -7,6 +7,7 @@ urlpatterns = [
     path("visits/", include("guanai.visits.urls")),
     path("protection/", include("guanai.protection.urls")),
     path("children/", include("guanai.registry.import_urls")),
+    path("discovery/", include("guanai.discovery.urls")),
     path("", include("guanai.web.urls")),
 ]
 
