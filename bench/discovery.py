@@ -59,7 +59,7 @@ def _import_all(folder: Path) -> dict[str, float]:
 
 
 def _score_links(folder: Path) -> dict[str, Any]:
-    from guanai.discovery.models import Link
+    from guanai.discovery.models import Link, RosterRow
     from guanai.registry.models import Child
 
     numbers = dict(Child.objects.values_list("pk", "child_no"))
@@ -80,9 +80,26 @@ def _score_links(folder: Path) -> dict[str, Any]:
             predicted.add((source, row_no, numbers[child_id]))
         elif state == "pending":
             pending += 1
+    # Roster-to-roster truth is the migrant rows' (a parent's household row); disability and assistance rows are
+    # also linked to household rows by ID number, but the generator keeps no truth for those.
     predicted_rows = set(
-        Link.objects.filter(target__isnull=False, state="accepted").values_list("row__row_no", "target__row_no")
+        Link.objects.filter(target__isnull=False, state="accepted", row__source="migrant").values_list(
+            "row__row_no", "target__row_no"
+        )
     )
+    missed_by_id: dict[str, int] = {}
+    linked_rows = {r for r, _ in predicted_rows}
+    states = dict(RosterRow.objects.filter(source="migrant").values_list("row_no", "id_state"))
+    for r, _t in truth_rows:
+        if r not in linked_rows:
+            missed_by_id[states.get(r, "?")] = missed_by_id.get(states.get(r, "?"), 0) + 1
+    missed_children: dict[str, int] = {}
+    child_states = dict(
+        ((s, n), st) for s, n, st in RosterRow.objects.values_list("source", "row_no", "id_state")
+    )
+    for source, n, _c in truth - predicted:
+        key = f"{source}/{child_states.get((source, n), '?')}"
+        missed_children[key] = missed_children.get(key, 0) + 1
     tp = len(truth & predicted)
     tp_rows = len(truth_rows & predicted_rows)
     by_source = {}
@@ -95,6 +112,8 @@ def _score_links(folder: Path) -> dict[str, Any]:
         "row_links": _pr(tp_rows, len(predicted_rows), len(truth_rows)),
         "pending": pending,
         "by_source": by_source,
+        "missed_row_links_by_id_state": missed_by_id,
+        "missed_child_links_by_source_and_id_state": missed_children,
     }
 
 
