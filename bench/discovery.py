@@ -44,7 +44,12 @@ def _prepare(children: int, folder: Path, extra: float | None, seed: int) -> dic
     t = time.perf_counter()
     written = rosters_write(folder, on=ON, seed=seed, extra=extra)
     timings["write_rosters"] = time.perf_counter() - t
-    return {"timings": timings, "rows": written.rows, "truth_findings": written.truth_findings, "noise": dict(written.noise)}
+    return {
+        "timings": timings,
+        "rows": written.rows,
+        "truth_findings": written.truth_findings,
+        "noise": dict(written.noise),
+    }
 
 
 def _import_all(folder: Path) -> dict[str, float]:
@@ -94,9 +99,7 @@ def _score_links(folder: Path) -> dict[str, Any]:
         if r not in linked_rows:
             missed_by_id[states.get(r, "?")] = missed_by_id.get(states.get(r, "?"), 0) + 1
     missed_children: dict[str, int] = {}
-    child_states = dict(
-        ((s, n), st) for s, n, st in RosterRow.objects.values_list("source", "row_no", "id_state")
-    )
+    child_states = dict(((s, n), st) for s, n, st in RosterRow.objects.values_list("source", "row_no", "id_state"))
     for source, n, _c in truth - predicted:
         key = f"{source}/{child_states.get((source, n), '?')}"
         missed_children[key] = missed_children.get(key, 0) + 1
@@ -210,7 +213,14 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         ring = privacy.keyring()
         left = pd.DataFrame(
             [
-                (r.row_no, r.name, r.name_pinyin, r.birth_date, r.sex, ring.decrypt(r.id_number_enc) if r.id_number_enc else None)
+                (
+                    r.row_no,
+                    r.name,
+                    r.name_pinyin,
+                    r.birth_date,
+                    r.sex,
+                    ring.decrypt(r.id_number_enc) if r.id_number_enc else None,
+                )
                 for r in RosterRow.objects.filter(source="education").only(
                     "row_no", "name", "name_pinyin", "birth_date", "sex", "id_number_enc"
                 )
@@ -219,7 +229,14 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         ).set_index("row_no")
         right = pd.DataFrame(
             [
-                (c.child_no, c.name, c.name_pinyin, c.birth_date, c.sex, ring.decrypt(c.id_number_enc) if c.id_number_enc else None)
+                (
+                    c.child_no,
+                    c.name,
+                    c.name_pinyin,
+                    c.birth_date,
+                    c.sex,
+                    ring.decrypt(c.id_number_enc) if c.id_number_enc else None,
+                )
                 for c in Child.objects.only("child_no", "name", "name_pinyin", "birth_date", "sex", "id_number_enc")
             ],
             columns=["child_no", "name", "pinyin", "birth", "sex", "id"],
@@ -247,7 +264,11 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             "children": children,
             "rows": len(left),
             "engine": {"seconds": engine_seconds, **_pr(len(truth & engine_pred), len(engine_pred), len(truth))},
-            "recordlinkage": {"seconds": rl_seconds, "pairs": len(pairs), **_pr(len(truth & rl_pred), len(rl_pred), len(truth))},
+            "recordlinkage": {
+                "seconds": rl_seconds,
+                "pairs": len(pairs),
+                **_pr(len(truth & rl_pred), len(rl_pred), len(truth)),
+            },
         }
 
 

@@ -57,7 +57,7 @@ def latest_rows(rows: pl.DataFrame) -> pl.DataFrame:
 def _children_with_groups(prefix: str) -> pl.DataFrame:
     children = linkage.load_children(prefix)
     groups = query_frame(
-        f"SELECT CAST(child_id AS TEXT), code FROM {ChildGroup._meta.db_table}",  # noqa: S608 - model table
+        f"SELECT CAST(child_id AS TEXT), code FROM {ChildGroup._meta.db_table}",
         {"unique_id": pl.Int64(), "code": pl.String()},
     )
     agg = groups.group_by("unique_id").agg(pl.col("code").str.join(",").alias("groups"))

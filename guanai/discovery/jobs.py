@@ -13,7 +13,7 @@ def rosters_import_job(ctx: JobContext) -> dict[str, Any]:
     from guanai.discovery.importer import roster_dir, roster_import
 
     params = ctx.params
-    actor = User.objects.filter(pk=ctx.job.created_by_id).first()
+    actor = User.objects.filter(pk=ctx.job.created_by_id).first() if ctx.job.created_by_id else None
     result = roster_import(
         path=roster_dir() / params["path"],
         source=params["source"],
@@ -37,7 +37,7 @@ def discovery_run_job(ctx: JobContext) -> dict[str, Any]:
     from guanai.discovery.engine import discovery_run
 
     params = ctx.params
-    actor = User.objects.filter(pk=ctx.job.created_by_id).first()
+    actor = User.objects.filter(pk=ctx.job.created_by_id).first() if ctx.job.created_by_id else None
     run = discovery_run(
         actor=actor,
         on=dt.date.fromisoformat(params["on"]),

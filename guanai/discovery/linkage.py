@@ -148,7 +148,7 @@ def _match_frame(frame: pl.DataFrame) -> pl.DataFrame:
     return out.select(MATCH_COLUMNS)
 
 
-def _decrypt(model: type, ids: list[int]) -> pl.DataFrame:
+def _decrypt(model: Any, ids: list[int]) -> pl.DataFrame:
     """Plaintext ID numbers of ``ids``, in memory only (the run's DuckDB session)."""
     ring = privacy.keyring()
     pairs: list[tuple[int, str]] = []
@@ -156,7 +156,7 @@ def _decrypt(model: type, ids: list[int]) -> pl.DataFrame:
         chunk = ids[start : start + 5000]
         for pk, token in (
             model.objects.filter(pk__in=chunk).exclude(id_number_enc="").values_list("id", "id_number_enc")
-        ):  # type: ignore[attr-defined]
+        ):
             pairs.append((pk, ring.decrypt(token)))
     return pl.DataFrame(pairs, schema={"unique_id": pl.Int64, "id_plain": pl.String}, orient="row")
 
@@ -396,7 +396,11 @@ def link_all(
             probabilistic = kind == "child" or source in PROBABILISTIC_TO_ROWS
             if probabilistic:
                 model_key = source if kind == "child" else f"{source}_rows"
-                stored = None if retrain else LinkModel.objects.filter(source=model_key, labelled_pairs__gte=MIN_LABELS).first()
+                stored = (
+                    None
+                    if retrain
+                    else LinkModel.objects.filter(source=model_key, labelled_pairs__gte=MIN_LABELS).first()
+                )
                 model = stored.settings_json if stored else train(session, model_key, left_all, targets, exact)
                 threshold = review_at * 0.5
                 unlinked = left_all.join(exact_rows, left_on="unique_id", right_on="row_id", how="anti")
@@ -458,9 +462,7 @@ def _candidates(session: Session, left: pl.DataFrame, targets: pl.DataFrame) -> 
     _table(con, "cand_l", _match_frame(left))
     _table(con, "cand_r", _match_frame(targets))
     conditions = " OR ".join(f"({r})" for r in comparisons.BLOCKING_RULES)
-    ids = con.execute(
-        f"SELECT DISTINCT r.unique_id FROM cand_l l JOIN cand_r r ON {conditions}"  # noqa: S608 - fixed rules
-    ).fetchall()
+    ids = con.execute(f"SELECT DISTINCT r.unique_id FROM cand_l l JOIN cand_r r ON {conditions}").fetchall()
     wanted = [i[0] for i in ids]
     return targets.filter(pl.col("unique_id").is_in(wanted))
 

@@ -67,10 +67,42 @@ PLANT: dict[str, float] = {
     "registry_exit": 0.005,
 }
 HOMOPHONES = {
-    "小": "晓", "晓": "小", "明": "鸣", "静": "婧", "婧": "静", "红": "虹", "军": "君", "华": "桦", "伟": "玮",
-    "丽": "莉", "文": "雯", "宇": "雨", "欣": "新", "婷": "亭", "芳": "方", "涛": "韬", "浩": "皓", "刚": "钢",
-    "平": "萍", "英": "莹", "梅": "玫", "兰": "岚", "杰": "洁", "俊": "峻", "琳": "霖", "佳": "家", "怡": "宜",
-    "曾": "增", "刘": "柳", "张": "章", "王": "汪", "李": "理", "杨": "阳", "黄": "皇", "周": "舟", "吴": "伍",
+    "小": "晓",
+    "晓": "小",
+    "明": "鸣",
+    "静": "婧",
+    "婧": "静",
+    "红": "虹",
+    "军": "君",
+    "华": "桦",
+    "伟": "玮",
+    "丽": "莉",
+    "文": "雯",
+    "宇": "雨",
+    "欣": "新",
+    "婷": "亭",
+    "芳": "方",
+    "涛": "韬",
+    "浩": "皓",
+    "刚": "钢",
+    "平": "萍",
+    "英": "莹",
+    "梅": "玫",
+    "兰": "岚",
+    "杰": "洁",
+    "俊": "峻",
+    "琳": "霖",
+    "佳": "家",
+    "怡": "宜",
+    "曾": "增",
+    "刘": "柳",
+    "张": "章",
+    "王": "汪",
+    "李": "理",
+    "杨": "阳",
+    "黄": "皇",
+    "周": "舟",
+    "吴": "伍",
 }
 DIALECT = {"林": "凌", "陈": "程", "南": "兰", "宁": "玲", "金": "京", "成": "岑", "张": "臧", "周": "邹", "朱": "租"}
 FORMATS = ["%Y-%m-%d", "{y}/{m}/{d}", "%Y%m%d", "{y}年{m}月{d}日", "%Y.%m.%d"]
@@ -178,37 +210,58 @@ def _load_registry() -> dict[str, Any]:
     from guanai.registry.models import BenefitEnrolment, Child, ChildGroup, ChildRelation, PersonStatus
 
     ring = privacy.keyring()
-    children = list(
-        Child.objects.exclude(status=Child.Status.EXITED).values(
-            "pk", "child_no", "name", "sex", "birth_date", "id_number_enc", "village_id", "household_id",
-            "disability_type", "disability_grade", "hukou_address",
+    children: list[dict[str, Any]] = [
+        dict(c)
+        for c in Child.objects.exclude(status=Child.Status.EXITED).values(
+            "pk",
+            "child_no",
+            "name",
+            "sex",
+            "birth_date",
+            "id_number_enc",
+            "village_id",
+            "household_id",
+            "disability_type",
+            "disability_grade",
+            "hukou_address",
         )
-    )
+    ]
     for c in children:
         c["id"] = ring.decrypt(c["id_number_enc"]) if c["id_number_enc"] else ""
     groups: dict[int, set[str]] = {}
     for child_id, code in ChildGroup.objects.values_list("child_id", "code"):
         groups.setdefault(child_id, set()).add(code)
-    parents: dict[int, dict[str, dict[str, Any]]] = {}
+    parents: dict[int, dict[str, Any]] = {}
     person_ids = set()
-    for rel in ChildRelation.objects.filter(relation__in=["father", "mother"]).values(
-        "child_id", "relation", "person_id", "person__name", "person__birth_date", "person__id_number_enc"
-    ):
+    rows: list[dict[str, Any]] = [
+        dict(r)
+        for r in ChildRelation.objects.filter(relation__in=["father", "mother"]).values(
+            "child_id", "relation", "person_id", "person__name", "person__birth_date", "person__id_number_enc"
+        )
+    ]
+    for rel in rows:
         parents.setdefault(rel["child_id"], {})[rel["relation"]] = rel
         person_ids.add(rel["person_id"])
     plain: dict[int, str] = {}
     for rels in parents.values():
-        for rel in rels.values():
-            if rel["person_id"] not in plain:
-                token = rel["person__id_number_enc"]
-                plain[rel["person_id"]] = ring.decrypt(token) if token else ""
-    away: dict[int, dict[str, Any]] = {}
+        for person in rels.values():
+            if person["person_id"] not in plain:
+                token = person["person__id_number_enc"]
+                plain[person["person_id"]] = ring.decrypt(token) if token else ""
+    away: dict[int, Any] = {}
     for s in PersonStatus.objects.filter(kind="working_away", until__isnull=True).values(
         "person_id", "since", "work_place", "cross_county"
     ):
         away[s["person_id"]] = s
     benefits = list(BenefitEnrolment.objects.values("child_id", "household_id", "kind", "start", "end"))
-    return {"children": children, "groups": groups, "parents": parents, "plain": plain, "away": away, "benefits": benefits}
+    return {
+        "children": children,
+        "groups": groups,
+        "parents": parents,
+        "plain": plain,
+        "away": away,
+        "benefits": benefits,
+    }
 
 
 BENEFIT_LABEL = {
@@ -245,28 +298,59 @@ def rosters_write(folder: Path, *, on: dt.date, seed: int = 2024, extra: float |
                 used_ids.add(number)
                 return number
 
-    def household_row(name: str, sex: str, birth: dt.date | None, number: str, hh: str, rel: str, village: str,
-                      address: str, status: str = "正常", status_date: dt.date | None = None) -> int:
-        return writers["household"].add({
-            "姓名": noise.name(name), "性别": "男" if sex == "M" else "女", "出生日期": noise.date(birth),
-            "身份证号": noise.id_number(number, birth), "户号": hh, "与户主关系": rel,
-            "户籍地址": noise.address(address), "户籍区划代码": village, "人员状态": status,
-            "状态日期": status_date.isoformat() if status_date else "",
-        })
+    def household_row(
+        name: str,
+        sex: str,
+        birth: dt.date | None,
+        number: str,
+        hh: str,
+        rel: str,
+        village: str,
+        address: str,
+        status: str = "正常",
+        status_date: dt.date | None = None,
+    ) -> int:
+        return writers["household"].add(
+            {
+                "姓名": noise.name(name),
+                "性别": "男" if sex == "M" else "女",
+                "出生日期": noise.date(birth),
+                "身份证号": noise.id_number(number, birth),
+                "户号": hh,
+                "与户主关系": rel,
+                "户籍地址": noise.address(address),
+                "户籍区划代码": village,
+                "人员状态": status,
+                "状态日期": status_date.isoformat() if status_date else "",
+            }
+        )
 
     def migrant_row(name: str, number: str, birth: dt.date | None, place: str, since: dt.date, cross: bool) -> int:
-        return writers["migrant"].add({
-            "姓名": noise.name(name), "身份证号": noise.id_number(number, birth), "外出地点": place,
-            "外出日期": noise.date(since), "是否跨县": "是" if cross else "否",
-        })
+        return writers["migrant"].add(
+            {
+                "姓名": noise.name(name),
+                "身份证号": noise.id_number(number, birth),
+                "外出地点": place,
+                "外出日期": noise.date(since),
+                "是否跨县": "是" if cross else "否",
+            }
+        )
 
     def education_row(name: str, sex: str, birth: dt.date, number: str, village: str, status: str) -> int:
         age = age_on(birth, on)
-        return writers["education"].add({
-            "姓名": noise.name(name), "性别": "男" if sex == "M" else "女", "出生日期": noise.date(birth),
-            "身份证号": noise.id_number(number, birth), "学校名称": f"{village[6:9]}号学校", "学校区划代码": village,
-            "年级": f"{max(age - 5, 1)}年级", "学籍状态": status, "状态日期": (on - dt.timedelta(days=60)).isoformat(),
-        })
+        return writers["education"].add(
+            {
+                "姓名": noise.name(name),
+                "性别": "男" if sex == "M" else "女",
+                "出生日期": noise.date(birth),
+                "身份证号": noise.id_number(number, birth),
+                "学校名称": f"{village[6:9]}号学校",
+                "学校区划代码": village,
+                "年级": f"{max(age - 5, 1)}年级",
+                "学籍状态": status,
+                "状态日期": (on - dt.timedelta(days=60)).isoformat(),
+            }
+        )
 
     # --- registry children and their families ---------------------------------------------------------------
     by_household: dict[int, list[dict[str, Any]]] = {}
@@ -279,7 +363,8 @@ def rosters_write(folder: Path, *, on: dt.date, seed: int = 2024, extra: float |
         rels = reg["parents"].get(first["pk"], {})
         plant_defacto = (
             rng.random() < PLANT["registry_defacto"] * len(kids)
-            and "father" in rels and "mother" in rels
+            and "father" in rels
+            and "mother" in rels
             and not any(reg["groups"].get(k["pk"], set()) & {"unsupported", "orphan"} for k in kids)
         )
         parent_rows: dict[str, int] = {}
@@ -294,13 +379,27 @@ def rosters_write(folder: Path, *, on: dt.date, seed: int = 2024, extra: float |
             birth = rel["person__birth_date"]
             number = reg["plain"].get(rel["person_id"], "")
             parent_rows[relation] = household_row(
-                rel["person__name"], "M" if relation == "father" else "F", birth, number, hh, label, village, address,
-                status, status_date,
+                rel["person__name"],
+                "M" if relation == "father" else "F",
+                birth,
+                number,
+                hh,
+                label,
+                village,
+                address,
+                status,
+                status_date,
             )
             trip = reg["away"].get(rel["person_id"])
             if trip and trip["since"]:
-                m = migrant_row(rel["person__name"], number, birth, trip["work_place"] or "外省",
-                                trip["since"], bool(trip["cross_county"]))
+                m = migrant_row(
+                    rel["person__name"],
+                    number,
+                    birth,
+                    trip["work_place"] or "外省",
+                    trip["since"],
+                    bool(trip["cross_county"]),
+                )
                 links.writerow(["migrant", m, "", "household", parent_rows[relation]])
                 result.truth_links += 1
         for c in kids:
@@ -310,8 +409,18 @@ def rosters_write(folder: Path, *, on: dt.date, seed: int = 2024, extra: float |
                 status = "死亡" if rng.random() < 0.3 else "迁出"
                 status_date = on - dt.timedelta(days=int(rng.integers(10, 200)))
                 findings.append(("REGISTRY_EXIT_REVIEW", c["child_no"]))
-            row = household_row(c["name"], c["sex"], c["birth_date"], c["id"], hh, "子" if c["sex"] == "M" else "女",
-                                village, address, status, status_date)
+            row = household_row(
+                c["name"],
+                c["sex"],
+                c["birth_date"],
+                c["id"],
+                hh,
+                "子" if c["sex"] == "M" else "女",
+                village,
+                address,
+                status,
+                status_date,
+            )
             links.writerow(["household", row, c["child_no"], "", ""])
             result.truth_links += 1
             if plant_defacto and age < 18 and status == "正常":
@@ -334,11 +443,15 @@ def rosters_write(folder: Path, *, on: dt.date, seed: int = 2024, extra: float |
                 links.writerow(["education", row, c["child_no"], "", ""])
                 result.truth_links += 1
             if c["disability_type"]:
-                row = writers["disability"].add({
-                    "姓名": noise.name(c["name"]), "身份证号": noise.id_number(c["id"], c["birth_date"]),
-                    "残疾类别": c["disability_type"], "残疾等级": f"{c['disability_grade'] or 3}级",
-                    "发证日期": noise.date(on - dt.timedelta(days=400)),
-                })
+                row = writers["disability"].add(
+                    {
+                        "姓名": noise.name(c["name"]),
+                        "身份证号": noise.id_number(c["id"], c["birth_date"]),
+                        "残疾类别": c["disability_type"],
+                        "残疾等级": f"{c['disability_grade'] or 3}级",
+                        "发证日期": noise.date(on - dt.timedelta(days=400)),
+                    }
+                )
                 links.writerow(["disability", row, c["child_no"], "", ""])
                 result.truth_links += 1
     by_pk = {c["pk"]: c for c in reg["children"]}
@@ -347,11 +460,16 @@ def rosters_write(folder: Path, *, on: dt.date, seed: int = 2024, extra: float |
             child = by_pk.get(b["child_id"])
             if child is None:
                 continue
-            row = writers["assistance"].add({
-                "姓名": noise.name(child["name"]), "身份证号": noise.id_number(child["id"], child["birth_date"]),
-                "救助类型": BENEFIT_LABEL[b["kind"]], "起始日期": noise.date(b["start"]),
-                "终止日期": noise.date(b["end"]), "区划代码": child["village_id"],
-            })
+            row = writers["assistance"].add(
+                {
+                    "姓名": noise.name(child["name"]),
+                    "身份证号": noise.id_number(child["id"], child["birth_date"]),
+                    "救助类型": BENEFIT_LABEL[b["kind"]],
+                    "起始日期": noise.date(b["start"]),
+                    "终止日期": noise.date(b["end"]),
+                    "区划代码": child["village_id"],
+                }
+            )
             links.writerow(["assistance", row, child["child_no"], "", ""])
             result.truth_links += 1
 
@@ -375,8 +493,9 @@ def rosters_write(folder: Path, *, on: dt.date, seed: int = 2024, extra: float |
         f_id, m_id = new_id(village, father_birth, True), new_id(village, mother_birth, False)
         kid_id = new_id(village, kid_birth, kid_male)
         u = rng.random()
-        cut = np.cumsum([PLANT[k] for k in ("left_behind", "one_away", "recent", "within_county",
-                                            "away_and_imprisoned", "defacto")])
+        cut = np.cumsum(
+            [PLANT[k] for k in ("left_behind", "one_away", "recent", "within_county", "away_and_imprisoned", "defacto")]
+        )
         kind = ["left_behind", "one_away", "recent", "within_county", "away_and_imprisoned", "defacto", "none"][
             int(np.searchsorted(cut, u, side="right"))
         ]
@@ -389,8 +508,9 @@ def rosters_write(folder: Path, *, on: dt.date, seed: int = 2024, extra: float |
             m_status, m_date = "死亡", on - dt.timedelta(days=int(rng.integers(30, 1500)))
         f_row = household_row(f_name, "M", father_birth, f_id, hh, "户主", village, "", f_status, f_date)
         m_row = household_row(m_name, "F", mother_birth, m_id, hh, "妻", village, "", m_status, m_date)
-        k_row = household_row(kid_name, "M" if kid_male else "F", kid_birth, kid_id, hh, "子" if kid_male else "女",
-                              village, "")
+        k_row = household_row(
+            kid_name, "M" if kid_male else "F", kid_birth, kid_id, hh, "子" if kid_male else "女", village, ""
+        )
         age = age_on(kid_birth, on)
 
         def away(name: str, number: str, birth: dt.date, months: int, cross: bool, target: int) -> None:
@@ -421,11 +541,15 @@ def rosters_write(folder: Path, *, on: dt.date, seed: int = 2024, extra: float |
         if 6 <= age <= 17:
             education_row(kid_name, "M" if kid_male else "F", kid_birth, kid_id, village, "在读")
         if rng.random() < PLANT["extra_disability"]:
-            d = writers["disability"].add({
-                "姓名": noise.name(kid_name), "身份证号": noise.id_number(kid_id, kid_birth),
-                "残疾类别": ["视力", "听力", "肢体", "智力"][int(rng.integers(0, 4))], "残疾等级": "三级",
-                "发证日期": noise.date(on - dt.timedelta(days=int(rng.integers(30, 900)))),
-            })
+            d = writers["disability"].add(
+                {
+                    "姓名": noise.name(kid_name),
+                    "身份证号": noise.id_number(kid_id, kid_birth),
+                    "残疾类别": ["视力", "听力", "肢体", "智力"][int(rng.integers(0, 4))],
+                    "残疾等级": "三级",
+                    "发证日期": noise.date(on - dt.timedelta(days=int(rng.integers(30, 900)))),
+                }
+            )
             findings.append(("DISABILITY_UNREGISTERED", f"disability:{d}"))
     for w in writers.values():
         w.close()
@@ -437,8 +561,18 @@ def rosters_write(folder: Path, *, on: dt.date, seed: int = 2024, extra: float |
     result.rows = {s: w.count for s, w in writers.items()}
     result.truth_findings = dict(Counter(r for r, _ in set(findings)))
     (truth_dir / "noise.json").write_text(
-        json.dumps({"rates": NOISE, "plant": PLANT, "applied": dict(result.noise), "rows": result.rows,
-                    "on": on.isoformat(), "seed": seed}, ensure_ascii=False, indent=2),
+        json.dumps(
+            {
+                "rates": NOISE,
+                "plant": PLANT,
+                "applied": dict(result.noise),
+                "rows": result.rows,
+                "on": on.isoformat(),
+                "seed": seed,
+            },
+            ensure_ascii=False,
+            indent=2,
+        ),
         encoding="utf-8",
     )
     return result

@@ -116,7 +116,8 @@ def _parents(con: duckdb.DuckDBPyConnection, on: dt.date) -> None:
                arg_max(r.row_no, r.grade) AS row_no
         FROM rlinks l JOIN rows r ON r.unique_id = l.row_id
         WHERE r.source = 'disability' AND (r.grade IN ({_sql_list(severe["any_kind_grades"])})
-           OR (r.category IN ({_sql_list(severe["mental_kinds"])}) AND r.grade IN ({_sql_list(severe["mental_grades"])})))
+           OR (r.category IN ({_sql_list(severe["mental_kinds"])})
+               AND r.grade IN ({_sql_list(severe["mental_grades"])})))
         GROUP BY 1;
         CREATE OR REPLACE TABLE parent_facts AS
         SELECT pr.*, a.since AS away_since, a.place AS away_place, a.row_no AS away_row,
@@ -154,18 +155,18 @@ def _hits_left_behind(con: duckdb.DuckDBPyConnection, on: dt.date) -> list[dict[
 
 def _hits_defacto(con: duckdb.DuckDBPyConnection, on: dt.date) -> list[dict[str, Any]]:
     r = rule("DEFACTO_UNSUPPORTED_CANDIDATE")
-    dm = _sql_list(r["dead_or_missing"])
-    q_status = _sql_list([s for s in r["qualifying"] if s != "severe_disability"])
-    severe = "severe_disability" in r["qualifying"]
+    dm = f"coalesce(status IN ({_sql_list(r['dead_or_missing'])}), false)"
+    q = f"coalesce(status IN ({_sql_list([s for s in r['qualifying'] if s != 'severe_disability'])}), false)"
+    if "severe_disability" in r["qualifying"]:
+        q = f"({q} OR is_severe)"
     return _fetch(
         con,
         f"""
         WITH pf AS (
           SELECT minor_id,
-                 count(*) FILTER (WHERE coalesce(status IN ({dm}), false)) AS n_dm,
-                 count(*) FILTER (WHERE coalesce(status IN ({q_status}), false) OR ({str(severe).lower()} AND is_severe)) AS n_q,
-                 count(*) FILTER (WHERE coalesce(status IN ({dm}), false) OR coalesce(status IN ({q_status}), false)
-                                   OR ({str(severe).lower()} AND is_severe)) AS n_any,
+                 count(*) FILTER (WHERE {dm}) AS n_dm,
+                 count(*) FILTER (WHERE {q}) AS n_q,
+                 count(*) FILTER (WHERE {dm} OR {q}) AS n_any,
                  count(*) FILTER (WHERE police) AS n_police
           FROM parent_facts GROUP BY 1)
         SELECT m.unique_id AS row_id, m.bidx, m.name, m.birth_date, m.region_code, m.row_no, m.source,
@@ -189,15 +190,21 @@ def _hits_dropout(con: duckdb.DuckDBPyConnection, on: dt.date) -> list[dict[str,
     return _fetch(
         con,
         f"""
-        WITH edu AS (
-          SELECT c.child_id, arg_max(r.status, coalesce(r.status_date, DATE '1900-01-01') + r.batch_id * INTERVAL 1 SECOND) AS status,
-                 arg_max(r.status_date, coalesce(r.status_date, DATE '1900-01-01') + r.batch_id * INTERVAL 1 SECOND) AS status_date,
-                 arg_max(r.row_no, coalesce(r.status_date, DATE '1900-01-01') + r.batch_id * INTERVAL 1 SECOND) AS row_no,
-                 arg_max(r.org_name, coalesce(r.status_date, DATE '1900-01-01') + r.batch_id * INTERVAL 1 SECOND) AS school,
-                 bool_or(c.state = 'pending') AS uncertain
-          FROM clinks c JOIN rows r ON r.unique_id = c.row_id AND r.source = 'education'
-          GROUP BY 1),
-        covered AS (SELECT DISTINCT left(region_code, 6) AS county FROM rows WHERE source = 'education' AND region_code IS NOT NULL)
+        WITH ranked AS (
+          SELECT c.child_id, c.state, r.status, r.status_date, r.row_no, r.org_name,
+                 row_number() OVER (PARTITION BY c.child_id
+                                    ORDER BY r.status_date DESC NULLS LAST, r.batch_id DESC) AS n
+          FROM clinks c JOIN rows r ON r.unique_id = c.row_id AND r.source = 'education'),
+        edu AS (
+          SELECT child_id, any_value(status) FILTER (WHERE n = 1) AS status,
+                 any_value(status_date) FILTER (WHERE n = 1) AS status_date,
+                 any_value(row_no) FILTER (WHERE n = 1) AS row_no,
+                 any_value(org_name) FILTER (WHERE n = 1) AS school,
+                 bool_or(state = 'pending') AS uncertain
+          FROM ranked GROUP BY 1),
+        covered AS (
+          SELECT DISTINCT left(region_code, 6) AS county FROM rows
+          WHERE source = 'education' AND region_code IS NOT NULL)
         SELECT ch.unique_id AS child_id, ch.name, ch.birth_date, ch.region_code,
                e.status, e.status_date, e.row_no, e.school, e.uncertain
         FROM children ch LEFT JOIN edu e ON e.child_id = ch.unique_id
@@ -232,7 +239,8 @@ def _hits_exit(con: duckdb.DuckDBPyConnection, on: dt.date) -> list[dict[str, An
     return _fetch(
         con,
         f"""
-        SELECT ch.unique_id AS child_id, ch.name, ch.region_code, h.status, h.status_date, h.row_no, h.unique_id AS row_id
+        SELECT ch.unique_id AS child_id, ch.name, ch.region_code, h.status, h.status_date, h.row_no,
+               h.unique_id AS row_id
         FROM clinks c JOIN rows h ON h.unique_id = c.row_id AND h.source = 'household'
         JOIN children ch ON ch.unique_id = c.child_id
         WHERE c.state = 'accepted' AND ch.status <> 'exited' AND h.status IN ({_sql_list(r["statuses"])})

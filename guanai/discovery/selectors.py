@@ -25,8 +25,10 @@ def review_queue(user: User) -> QuerySet[Link]:
 
 def link_get(user: User, pk: int | str) -> Link:
     try:
-        return review_queue(user).model.objects.select_related("row", "child", "target").get(
-            pk=int(pk), **_scope_kwargs(user)
+        return (
+            review_queue(user)
+            .model.objects.select_related("row", "child", "target")
+            .get(pk=int(pk), **_scope_kwargs(user))
         )
     except (Link.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None

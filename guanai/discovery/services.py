@@ -90,7 +90,9 @@ def link_decision_revoke(*, actor: User, decision_pk: int) -> LinkDecision:
     made = LinkDecision.objects.select_for_update().filter(pk=decision_pk, revoked_at__isnull=True).first()
     if made is None:
         raise NotFound()
-    link = Link.objects.filter(row_id=made.row_id, child_id=made.child_id, target_id=made.target_id).first()
+    # Django turns ``field=None`` into IS NULL: the pair is found whichever side (child or roster row) it has.
+    pair: dict[str, Any] = {"row_id": made.row_id, "child_id": made.child_id, "target_id": made.target_id}
+    link = Link.objects.filter(**pair).first()
     if link is not None and not _in_scope(actor, link.region_code):
         raise NotFound()
     made.revoked_at, made.revoked_by = timezone.now(), actor
@@ -112,9 +114,7 @@ def link_decision_revoke(*, actor: User, decision_pk: int) -> LinkDecision:
 def _finding_for_update(actor: User, pk: int) -> Finding:
     _require(actor, "finding.handle", "您的角色无权处理数据比对线索")
     finding = Finding.objects.select_for_update().filter(pk=pk).first()
-    if finding is None or not (
-        _in_scope(actor, finding.responsible_region) or _in_scope(actor, finding.region_code)
-    ):
+    if finding is None or not (_in_scope(actor, finding.responsible_region) or _in_scope(actor, finding.region_code)):
         raise NotFound()
     if finding.status != Finding.Status.OPEN:
         raise DomainError("closed", "该线索已处理", status=409)
@@ -215,7 +215,10 @@ def finding_confirm(
         if finding.subject_row_id:
             # The roster row is now this child's: link it (reviewed) so that the next run does not find it again.
             LinkDecision.objects.create(
-                row_id=finding.subject_row_id, child=child, decision=LinkDecision.Decision.ACCEPT, decided_by=actor,
+                row_id=finding.subject_row_id,
+                child=child,
+                decision=LinkDecision.Decision.ACCEPT,
+                decided_by=actor,
                 note="由线索登记",
             )
             Link.objects.create(

@@ -31,7 +31,9 @@ def spark_session(master: str = "local[2]", app: str = "guanai-linkage") -> Any:
     )
 
 
-def predict_on_spark(spark: Any, model: dict[str, Any], left: pl.DataFrame, right: pl.DataFrame, threshold: float) -> pl.DataFrame:
+def predict_on_spark(
+    spark: Any, model: dict[str, Any], left: pl.DataFrame, right: pl.DataFrame, threshold: float
+) -> pl.DataFrame:
     """Scored pairs (row_id, target_id, probability) of ``left`` roster rows against ``right`` targets."""
     from splink import Linker, SparkAPI
 

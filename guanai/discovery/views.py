@@ -123,7 +123,9 @@ def review(request: HttpRequest) -> HttpResponse:
     _require(user, "discovery.run")
     links = list(review_queue(user)[:50])
     return render(
-        request, "discovery/review.html", {"links": links, "total": review_queue(user).count(), "levels": explain_levels()}
+        request,
+        "discovery/review.html",
+        {"links": links, "total": review_queue(user).count(), "levels": explain_levels()},
     )
 
 
@@ -181,7 +183,10 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
             else:
                 outcome = request.POST.get("outcome", "")
                 done = finding_confirm(
-                    actor=user, pk=finding.pk, outcome=outcome, today=timezone.localdate(),
+                    actor=user,
+                    pk=finding.pk,
+                    outcome=outcome,
+                    today=timezone.localdate(),
                     note=request.POST.get("note", ""),
                 )
                 if done.registered_child_id:

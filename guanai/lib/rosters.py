@@ -288,14 +288,10 @@ def id_columns(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _relation(expr: pl.Expr) -> pl.Expr:
-    out: pl.Expr = pl.lit(None, dtype=pl.String)
-    chain = None
-    for pattern, code in RELATIONS:
-        cond = expr.str.contains(pattern)
-        chain = pl.when(cond).then(pl.lit(code)) if chain is None else chain.when(cond).then(pl.lit(code))
-    if chain is not None:
-        out = pl.when(expr.is_null()).then(None).otherwise(chain.otherwise(pl.lit("other")))
-    return out
+    out: pl.Expr = pl.lit("other")
+    for pattern, code in reversed(RELATIONS):  # built inside out: the first pattern is checked first
+        out = pl.when(expr.str.contains(pattern)).then(pl.lit(code)).otherwise(out)
+    return pl.when(expr.is_null()).then(None).otherwise(out)
 
 
 def read_roster(path: Path, source: str) -> Roster:

@@ -21,12 +21,31 @@ def _read(path):
 def test_the_commands_import_run_and_export(villages, tmp_path, capsys):
     a = make_child(VILLAGE, "王小明", birth=dt.date(2014, 3, 7))
     b = make_child(VILLAGE, "李小红", birth=dt.date(2013, 6, 21), male=False)
-    path = write_roster(tmp_path / "edu.csv", "education", [
-        {"姓名": "王小明", "性别": "男", "出生日期": "2014-03-07", "身份证号": child_number(a), "学校名称": "虎威小学",
-         "学校区划代码": VILLAGE, "学籍状态": "在读"},
-        {"姓名": "李小红", "性别": "女", "出生日期": "2013-06-21", "身份证号": one_digit_wrong(child_number(b)),
-         "学校名称": "虎威小学", "学校区划代码": VILLAGE, "学籍状态": "辍学", "状态日期": "2026-03-01"},
-    ])
+    path = write_roster(
+        tmp_path / "edu.csv",
+        "education",
+        [
+            {
+                "姓名": "王小明",
+                "性别": "男",
+                "出生日期": "2014-03-07",
+                "身份证号": child_number(a),
+                "学校名称": "虎威小学",
+                "学校区划代码": VILLAGE,
+                "学籍状态": "在读",
+            },
+            {
+                "姓名": "李小红",
+                "性别": "女",
+                "出生日期": "2013-06-21",
+                "身份证号": one_digit_wrong(child_number(b)),
+                "学校名称": "虎威小学",
+                "学校区划代码": VILLAGE,
+                "学籍状态": "辍学",
+                "状态日期": "2026-03-01",
+            },
+        ],
+    )
     call_command("rosters", "import", "--source", "education", str(path))
     call_command("rosters", "import", "--source", "education", str(path))
     assert RosterRow.objects.count() == 2
@@ -55,5 +74,5 @@ def test_an_unknown_source_or_bad_file_is_a_clear_error(db, tmp_path):
     bad.write_text("x", encoding="utf-8")
     with pytest.raises(CommandError, match="不支持的文件类型"):
         call_command("rosters", "import", "--source", "education", str(bad))
-    with pytest.raises(CommandError, match="导出文件应以.csv结尾"):
+    with pytest.raises(CommandError, match=r"导出文件应以\.csv结尾"):
         call_command("discover", "export-links", "--out", str(tmp_path / "x.xlsx"))

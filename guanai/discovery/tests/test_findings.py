@@ -17,7 +17,7 @@ from guanai.registry.models import Child, PersonStatus, TimelineEvent
 
 @pytest.fixture
 def found(villages, roster, left_behind_household):
-    ids, household, migrant = left_behind_household
+    _ids, household, migrant = left_behind_household
     roster("household", household)
     roster("migrant", migrant)
     discovery_run(on=ON)

@@ -17,8 +17,17 @@ KID = person_id(VILLAGE, dt.date(2015, 3, 7), 7, True)
 
 
 def _edu(**over):
-    row = {"姓名": "王小明", "性别": "男", "出生日期": "2015-03-07", "身份证号": KID, "学校名称": "虎威小学",
-           "学校区划代码": VILLAGE, "年级": "五年级", "学籍状态": "在读", "状态日期": "2025-09-01"}
+    row = {
+        "姓名": "王小明",
+        "性别": "男",
+        "出生日期": "2015-03-07",
+        "身份证号": KID,
+        "学校名称": "虎威小学",
+        "学校区划代码": VILLAGE,
+        "年级": "五年级",
+        "学籍状态": "在读",
+        "状态日期": "2025-09-01",
+    }
     return row | over
 
 
@@ -41,7 +50,9 @@ def test_it_normalises_dirty_values(db, tmp_path):
 
 
 def test_it_never_stores_a_plaintext_id_number(db, tmp_path):
-    roster_import(path=write_roster(tmp_path / "edu.csv", "education", [_edu(身份证号=KID.lower())]), source="education")
+    roster_import(
+        path=write_roster(tmp_path / "edu.csv", "education", [_edu(身份证号=KID.lower())]), source="education"
+    )
     row = RosterRow.objects.get()
     values = [str(v) for v in RosterRow.objects.values_list().get()]
     assert all(KID not in v and KID.lower() not in v for v in values)
@@ -49,10 +60,20 @@ def test_it_never_stores_a_plaintext_id_number(db, tmp_path):
 
 
 def test_it_upgrades_legacy_15_digit_numbers(db, tmp_path):
-    rows = [{"姓名": "张大山", "身份证号": "110105491231002", "外出地点": "广东", "外出日期": "2024-01-01", "是否跨县": "是"}]
+    rows = [
+        {
+            "姓名": "张大山",
+            "身份证号": "110105491231002",
+            "外出地点": "广东",
+            "外出日期": "2024-01-01",
+            "是否跨县": "是",
+        }
+    ]
     result = roster_import(path=write_roster(tmp_path / "m.csv", "migrant", rows), source="migrant")
     row = RosterRow.objects.get()
-    assert row.id_state == "legacy15" and row.birth_date == dt.date(1949, 12, 31) and row.sex == "F"  # sequence 002: even
+    assert (
+        row.id_state == "legacy15" and row.birth_date == dt.date(1949, 12, 31) and row.sex == "F"
+    )  # sequence 002: even
     assert any("15位" in i.reason for i in result.issues)
 
 
@@ -74,11 +95,18 @@ def test_a_reimport_of_the_same_file_is_a_no_op(db, tmp_path):
 
 
 def test_it_reads_xlsx_with_columns_in_any_order_and_extras(db, tmp_path):
-    headers = list(reversed([c.header for c in TEMPLATES["disability"]])) + ["备注"]
+    headers = [*reversed([c.header for c in TEMPLATES["disability"]]), "备注"]
     book = Workbook()
     sheet = book.active
     sheet.append(headers)
-    values = {"姓名": "王小明", "身份证号": KID, "残疾类别": "肢体残疾", "残疾等级": "二级", "发证日期": dt.datetime(2024, 5, 6), "备注": "x"}
+    values = {
+        "姓名": "王小明",
+        "身份证号": KID,
+        "残疾类别": "肢体残疾",
+        "残疾等级": "二级",
+        "发证日期": dt.datetime(2024, 5, 6),
+        "备注": "x",
+    }
     sheet.append([values[h] for h in headers])
     path = tmp_path / "d.xlsx"
     book.save(path)

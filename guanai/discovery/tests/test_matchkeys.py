@@ -81,7 +81,12 @@ def _name_side(name: str) -> dict:
 
 @pytest.mark.parametrize(
     ("a", "b", "level"),
-    [("刘静", "柳婧", "pinyin"), ("刘小兰", "牛小兰", "dialect"), ("王小明", "王大明", "one_char"), ("王小明", "李华", "else")],
+    [
+        ("刘静", "柳婧", "pinyin"),
+        ("刘小兰", "牛小兰", "dialect"),
+        ("王小明", "王大明", "one_char"),
+        ("王小明", "李华", "else"),
+    ],
 )
 def test_the_sql_name_comparison_agrees(a, b, level):
     labels = {"exact": "完全一致", "pinyin": "同音字", "dialect": "方音相近", "one_char": "一字之差", "else": "不同"}
@@ -91,7 +96,10 @@ def test_the_sql_name_comparison_agrees(a, b, level):
 
 def test_the_sql_date_and_id_comparisons_agree():
     a, b = dt.date(2015, 3, 7), dt.date(2015, 7, 3)
-    assert _sql_level("birth_date", {"birth_date": a, "birth_swapped": b}, {"birth_date": b, "birth_swapped": a}) == "日、月颠倒"
+    assert (
+        _sql_level("birth_date", {"birth_date": a, "birth_swapped": b}, {"birth_date": b, "birth_swapped": a})
+        == "日、月颠倒"
+    )
     one = VALID[:10] + str((int(VALID[10]) + 1) % 10) + VALID[11:]
     swapped = VALID[:6] + VALID[7] + VALID[6] + VALID[8:]
     assert _sql_level("id_plain", {"id_plain": VALID}, {"id_plain": one}) == "一位数字错误"

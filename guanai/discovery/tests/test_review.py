@@ -19,8 +19,15 @@ from guanai.lib.errors import NotFound, PermissionRefused
 
 
 def _edu(name, birth, number="", status="在读"):
-    return {"姓名": name, "性别": "男", "出生日期": birth, "身份证号": number, "学校名称": "虎威小学",
-            "学校区划代码": VILLAGE, "学籍状态": status}
+    return {
+        "姓名": name,
+        "性别": "男",
+        "出生日期": birth,
+        "身份证号": number,
+        "学校名称": "虎威小学",
+        "学校区划代码": VILLAGE,
+        "学籍状态": status,
+    }
 
 
 @pytest.fixture
@@ -79,14 +86,20 @@ def test_id_typos_and_transpositions_link_probabilistically(villages, roster):
     c = make_child(VILLAGE, "曾静", birth=dt.date(2012, 4, 9), male=False)
     number_b = child_number(b)
     position = next(i for i in range(8, 16) if number_b[i] != number_b[i + 1])
-    roster("education", [
-        _edu("王小明", "2014-03-07", one_digit_wrong(child_number(a), 12)),
-        _edu("李晓红", "2013-06-21", transposed(number_b, position)),
-        _edu("增静", "2012-09-04"),  # variant surname character, day and month swapped, no number
-    ])
+    roster(
+        "education",
+        [
+            _edu("王小明", "2014-03-07", one_digit_wrong(child_number(a), 12)),
+            _edu("李晓红", "2013-06-21", transposed(number_b, position)),
+            _edu("增静", "2012-09-04"),  # variant surname character, day and month swapped, no number
+        ],
+    )
     discovery_run(on=ON)
     linked = dict(Link.objects.filter(state="accepted").values_list("child", "method"))
     assert linked == {a.pk: "probabilistic", b.pk: "probabilistic", c.pk: "probabilistic"}
     explained = {e["field"]: e["level"] for e in Link.objects.get(child=b).explanation}
     assert explained["身份证号"] == "相邻两位颠倒"
-    assert json.dumps(list(Link.objects.values_list("explanation", flat=True)), ensure_ascii=False).count("日、月颠倒") == 1
+    assert (
+        json.dumps(list(Link.objects.values_list("explanation", flat=True)), ensure_ascii=False).count("日、月颠倒")
+        == 1
+    )

@@ -21,8 +21,17 @@ pytestmark = [
 
 def _side(rows: list[tuple]) -> pl.DataFrame:
     frame = pl.DataFrame(
-        rows, schema={"unique_id": pl.Int64, "name": pl.String, "birth_date": pl.Date, "sex": pl.String,
-                      "region_code": pl.String, "id_mask": pl.String, "id_plain": pl.String}, orient="row",
+        rows,
+        schema={
+            "unique_id": pl.Int64,
+            "name": pl.String,
+            "birth_date": pl.Date,
+            "sex": pl.String,
+            "region_code": pl.String,
+            "id_mask": pl.String,
+            "id_plain": pl.String,
+        },
+        orient="row",
     )
     return frame.with_columns(
         pl.col("name").map_elements(matchkeys.name_pinyin, return_dtype=pl.String).alias("name_pinyin"),
@@ -34,17 +43,21 @@ def test_the_same_model_links_the_same_pairs_on_spark_and_duckdb():
     village = "500230101201"
     a = person_id(village, dt.date(2014, 3, 7), 1, True)
     b = person_id(village, dt.date(2013, 6, 21), 2, False)
-    right = _side([
-        (1, "王小明", dt.date(2014, 3, 7), "M", village, a[:6] + "********" + a[-4:], a),
-        (2, "李小红", dt.date(2013, 6, 21), "F", village, b[:6] + "********" + b[-4:], b),
-        (3, "张伟", dt.date(2012, 1, 1), "M", village, None, None),
-    ])
+    right = _side(
+        [
+            (1, "王小明", dt.date(2014, 3, 7), "M", village, a[:6] + "********" + a[-4:], a),
+            (2, "李小红", dt.date(2013, 6, 21), "F", village, b[:6] + "********" + b[-4:], b),
+            (3, "张伟", dt.date(2012, 1, 1), "M", village, None, None),
+        ]
+    )
     wrong = one_digit_wrong(a, 12)
-    left = _side([
-        (11, "王晓明", dt.date(2014, 3, 7), "M", village, wrong[:6] + "********" + wrong[-4:], wrong),
-        (12, "李小红", dt.date(2013, 6, 21), "F", village, None, None),
-        (13, "陈冬", dt.date(2011, 2, 2), "M", village, None, None),
-    ])
+    left = _side(
+        [
+            (11, "王晓明", dt.date(2014, 3, 7), "M", village, wrong[:6] + "********" + wrong[-4:], wrong),
+            (12, "李小红", dt.date(2013, 6, 21), "F", village, None, None),
+            (13, "陈冬", dt.date(2011, 2, 2), "M", village, None, None),
+        ]
+    )
     model = comparisons.settings_dict(prior=1e-3)
     session = Session(memory_limit="1GB")
     try:
