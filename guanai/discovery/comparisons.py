@@ -126,6 +126,9 @@ BLOCKING_RULES: list[str] = [
     "l.id_mask = r.id_mask",
     "l.birth_date = r.birth_date AND l.sex = r.sex AND left(l.region_code, 9) = left(r.region_code, 9)",
     "l.name_pinyin = r.name_pinyin AND l.region_code = r.region_code",
+    # Rosters without a birth date or region column (migrant, disability): the same name and the same place code
+    # at the head of the ID number (a one-digit error in the birth date part leaves it intact).
+    "l.name_pinyin = r.name_pinyin AND substr(l.id_mask, 1, 6) = substr(r.id_mask, 1, 6)",
 ]
 
 

@@ -87,7 +87,7 @@ def roster_dir() -> Path:
 def _protect(frame: pl.DataFrame) -> pl.DataFrame:
     """Encrypt, blind-index and mask each distinct ID number once; keep the raw cell encrypted only where it
     differs from the cleaned number (a lower-case x, full-width digits, spaces)."""
-    ring = privacy.keyring()
+    ring, index = privacy.keyring(), privacy.blind_index()
     distinct = frame.filter(pl.col("id_clean").is_not_null()).select("id_clean", "id_state").unique()
     values = distinct["id_clean"].to_list()
     states = distinct["id_state"].to_list()
@@ -96,7 +96,9 @@ def _protect(frame: pl.DataFrame) -> pl.DataFrame:
             "id_clean": values,
             "id_number_enc": [ring.encrypt(v) for v in values],
             "id_number_bidx": [
-                privacy.id_bidx(v) if s in ("valid", "legacy15") else "" for v, s in zip(values, states, strict=True)
+                # Already cleaned by the roster reader; the same digest as privacy.id_bidx.
+                index.digest("id:" + v) if s in ("valid", "legacy15") else ""
+                for v, s in zip(values, states, strict=True)
             ],
             "id_number_mask": [idnumber.mask(v)[:18] for v in values],
         },

@@ -264,7 +264,7 @@ def _check_char(body17: pl.Expr) -> pl.Expr:
     total = pl.sum_horizontal(
         [body17.str.slice(i, 1).cast(pl.Int32, strict=False) * w for i, w in enumerate(ID_WEIGHTS)]
     )
-    return total.mod(11).map_elements(lambda r: CHECK_CHARS[r], return_dtype=pl.String, skip_nulls=True)
+    return pl.lit(CHECK_CHARS).str.slice(total.mod(11), 1)
 
 
 def id_columns(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
