@@ -7,6 +7,7 @@ urlpatterns = [
     path("visits/", include("guanai.visits.urls")),
     path("protection/", include("guanai.protection.urls")),
     path("children/", include("guanai.registry.import_urls")),
+    path("users/", include("guanai.accounts.urls")),
     path("", include("guanai.web.urls")),
 ]
 

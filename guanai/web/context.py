@@ -21,6 +21,7 @@ NAV = [
     ("visits:worklog", "工作日志", "worklog.write", 5),
     ("visits:settings", "走访设置", "settings.manage", 5),
     ("web:audit", "审计查询", "audit.view", 5),
+    ("accounts:users", "账号管理", "user.manage", 5),
     ("jobs:list", "我的任务", None, 5),
     ("visits:notifications", "通知", None, 5),
     ("api:docs", "接口文档", "region.import", 5),
