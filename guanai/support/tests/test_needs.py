@@ -158,4 +158,4 @@ def test_a_manual_need_needs_a_title(cast, children):
     need = need_add(
         actor=cast["alice"], child_pk=children["village"].pk, domain="safety", severity=2, title="家门口有堰塘", on=ON
     )
-    assert need.source == "manual" and VILLAGE == need.child.village_id
+    assert need.source == "manual" and need.child.village_id == VILLAGE
