@@ -842,6 +842,15 @@ def referral_create(
     if need is not None and need.status == Need.Status.OPEN:
         need.status = Need.Status.IN_PROGRESS
         need.save(update_fields=["status", "updated_at"])
+    if need is not None:
+        # The current plan's referral action for this need now follows this referral.
+        PlanAction.objects.filter(
+            plan__child=child,
+            plan__status__in=[CarePlan.Status.DRAFT, CarePlan.Status.ACTIVE],
+            kind=PlanAction.Kind.REFERRAL,
+            need=need,
+            referral__isnull=True,
+        ).update(referral=referral, service=service, status=PlanAction.Status.DOING)
     timeline_add(
         child=child,
         kind="support.referral",
@@ -1043,6 +1052,7 @@ def _draft_for(
     suggestions: dict[int, tuple[int, str]],  # need id -> (service id, service label)
     owner_id: int,
     on: dt.date,
+    under_way: dict[int, tuple[int, int, str]] | None = None,  # need id -> (referral id, service id, label)
 ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     """Goals and actions of a draft plan, from open needs and the best match of each."""
     goals: list[dict[str, str]] = []
@@ -1067,6 +1077,19 @@ def _draft_for(
                     "title": f"协助申请{benefit_label(benefit)}",
                     "need_id": need_id,
                     "benefit": benefit,
+                    "due_on": due,
+                }
+            )
+        elif under_way and need_id in under_way:
+            referral_id, service_id, label = under_way[need_id]
+            actions.append(
+                {
+                    "kind": PlanAction.Kind.REFERRAL,
+                    "title": f"转介：{label}（{title}）"[:200],
+                    "need_id": need_id,
+                    "service_id": service_id,
+                    "referral_id": referral_id,
+                    "status": PlanAction.Status.DOING,
                     "due_on": due,
                 }
             )
@@ -1128,7 +1151,16 @@ def plan_draft(*, actor: User, child_pk: int, on: dt.date) -> CarePlan:
     for s in match_services(child=child, on=on, limit=50):
         for need_id in s.need_ids:
             suggestions.setdefault(need_id, (s.service_id, f"{s.provider_name}“{s.service_name}”"))
-    goals, actions = _draft_for(child_id=child.pk, needs=needs, suggestions=suggestions, owner_id=actor.pk, on=on)
+    under_way = {
+        r.need_id: (r.pk, r.service_id, f"{r.provider.name}“{r.service.name}”")
+        for r in Referral.objects.filter(child=child, status__in=Referral.ACTIVE, need__isnull=False).select_related(
+            "provider", "service"
+        )
+        if r.need_id is not None
+    }
+    goals, actions = _draft_for(
+        child_id=child.pk, needs=needs, suggestions=suggestions, owner_id=actor.pk, on=on, under_way=under_way
+    )
     plan = CarePlan.objects.create(
         child=child, goals=goals, created_by=actor, created_on=on, next_review_on=add_months(on, 3)
     )
