@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "guanai.visits",
     "guanai.protection",
     "guanai.discovery",
+    "guanai.support",
     "guanai.web",
     "guanai.api",
 ]

@@ -231,6 +231,7 @@ TIMELINE_AREAS: dict[str, tuple[str, str, str]] = {
     "report": ("报告", "报", "report"),
     "assessment": ("评估", "评", "assessment"),
     "assistance": ("帮扶", "助", "assistance"),
+    "support": ("帮扶", "助", "assistance"),  # needs, benefits, referrals, care plans, activities (guanai/support)
     "case": ("个案", "案", "case"),
 }
 TIMELINE_OTHER = ("其他", "记", "other")

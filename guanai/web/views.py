@@ -335,6 +335,7 @@ def _archive(
             "can_edit": can_edit,
             "can_report": user.can("report.file") and child.status != "exited",
             "can_assess": user.can("assessment.do") and child.status != "exited",
+            "can_support": user.can("support.manage"),
             "risk": risk_for([child.pk], today).get(child.pk),
             "region_path": region_path(child.village),
             "exit_form": bound.get("exit") or f.ExitForm(today=today, proposal=child.exit_proposal),

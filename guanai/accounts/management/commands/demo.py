@@ -50,6 +50,10 @@ class Command(BaseCommand):
             ids = list(Child.objects.filter(is_demo=True).values_list("pk", flat=True))
             groups_refresh(child_ids=ids, today=today)
             demo_visits_seed(today=today)
+        # Support (issue #7): a small service catalogue, needs, referrals and draft plans (idempotent).
+        from guanai.support.demo import demo_support_seed
+
+        demo_support_seed(today=timezone.localdate(), districts=DEMO_DISTRICTS)
         width = max(len(spec.username) for spec, _ in rows)
         for spec, region in rows:
             label = roles.get(spec.role).label

@@ -1,0 +1,234 @@
+"""Matching a child's open needs to services in the catalogue (精准匹配需求, §18).
+
+One query finds the services whose area covers the child's village (an area is a region-code prefix, so the
+village's five prefixes are all the areas that can cover it), one counts their active referrals, one reads the
+providers already working with the child; scoring is plain Python over that short list.
+
+Hard conditions (a service failing one is not suggested): it meets at least one open need's domain, the child's
+age and sex fit, the child is in one of the groups the service is limited to (if any), a place is left, and the
+child is not already referred to it. Score (higher first): need fit (severity × 10 per matched need), closeness
+in the region tree (village 8, township 6, district 4, wider 2), capacity left (up to 5), continuity with a
+provider already involved (6), a service targeted at the child's group (3). Ties: more places left, then id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+
+from guanai.lib.dates import age_on
+from guanai.lib.regioncode import LEVEL_PREFIX_LENGTH
+from guanai.registry.models import Child, ChildGroup
+from guanai.support.models import Domain, Need, Referral, ServiceArea, Severity
+
+AREA_POINTS = {5: (8, "服务范围覆盖本村（社区）"), 4: (6, "服务范围覆盖本乡镇（街道）"), 3: (4, "服务范围覆盖本区县")}
+WIDE_AREA = (2, "全市范围服务")
+DOMAIN_LABELS = dict(Domain.choices)
+SEVERITY_LABELS = dict(Severity.choices)
+GROUP_LABELS = dict(ChildGroup.Code.choices)
+
+
+@dataclass
+class Suggestion:
+    service_id: int
+    service_name: str
+    provider_id: int
+    provider_name: str
+    programme: str
+    score: float
+    capacity: int
+    capacity_left: int
+    need_ids: list[int] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def explanation(self) -> str:
+        return "；".join(self.reasons)
+
+
+@dataclass(frozen=True)
+class ChildContext:
+    """What matching needs to know about a child (loaded once, or set-wise for batch drafting)."""
+
+    child_id: int
+    village_id: str
+    birth_date: dt.date
+    sex: str
+    groups: frozenset[str]
+    needs: tuple[tuple[int, str, int], ...]  # (need id, domain, severity) of open needs
+    involved_providers: frozenset[int] = frozenset()
+    referred_services: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    service_id: int
+    level: int
+    name: str
+    domains: tuple[str, ...]
+    capacity: int
+    age_min: int
+    age_max: int
+    sex: str
+    groups: tuple[str, ...]
+    provider_id: int
+    provider_name: str
+    for_parents: bool
+    programme: str
+
+
+def village_prefixes(village_id: str) -> list[str]:
+    return [village_id[:n] for n in sorted(set(LEVEL_PREFIX_LENGTH.values()))]
+
+
+def candidates_for_prefixes(prefixes: Iterable[str]) -> list[Candidate]:
+    """Active services of active providers covering any of ``prefixes``, each with the deepest covering level."""
+    best: dict[int, Candidate] = {}
+    for row in ServiceArea.objects.filter(
+        prefix__in=list(prefixes), service__is_active=True, service__provider__is_active=True
+    ).values_list(
+        "service_id",
+        "level",
+        "service__name",
+        "service__domains",
+        "service__capacity",
+        "service__age_min",
+        "service__age_max",
+        "service__sex",
+        "service__groups",
+        "service__provider_id",
+        "service__provider__name",
+        "service__for_parents",
+        "service__programme",
+    ):
+        sid, level = row[0], row[1]
+        if sid in best and best[sid].level >= level:
+            continue
+        best[sid] = Candidate(
+            sid, level, row[2], tuple(row[3] or ()), row[4], row[5], row[6], row[7], tuple(row[8] or ()), *row[9:]
+        )
+    return list(best.values())
+
+
+def active_counts(service_ids: Iterable[int]) -> Counter[int]:
+    ids = list(service_ids)
+    counts: Counter[int] = Counter()
+    for i in range(0, len(ids), 5000):
+        for sid, n in (
+            Referral.objects.filter(service_id__in=ids[i : i + 5000], status__in=Referral.ACTIVE)
+            .values("service_id")
+            .annotate(n=Count("id"))
+            .values_list("service_id", "n")
+        ):
+            counts[sid] = n
+    return counts
+
+
+def child_context(child: Child, *, needs: Iterable[Need] | None = None) -> ChildContext:
+    open_needs = (
+        list(needs)
+        if needs is not None
+        else list(Need.objects.filter(child=child, status__in=Need.OPEN_STATUSES).order_by("-severity", "id"))
+    )
+    groups = frozenset(ChildGroup.objects.filter(child=child).values_list("code", flat=True))
+    involved: set[int] = set()
+    referred: set[int] = set()
+    for provider_id, service_id, status in Referral.objects.filter(child=child).values_list(
+        "provider_id", "service_id", "status"
+    ):
+        if status in (Referral.Status.ACCEPTED, Referral.Status.DELIVERED, Referral.Status.SENT):
+            involved.add(provider_id)
+        if status in Referral.ACTIVE:
+            referred.add(service_id)
+    return ChildContext(
+        child.pk,
+        child.village_id,
+        child.birth_date,
+        child.sex,
+        groups,
+        tuple((n.pk, n.domain, n.severity) for n in open_needs if n.is_open),
+        frozenset(involved),
+        frozenset(referred),
+    )
+
+
+def rank(ctx: ChildContext, candidates: list[Candidate], used: Counter[int], *, on: dt.date) -> list[Suggestion]:
+    """Score ``candidates`` for one child; ``used`` holds each service's active referrals."""
+    age = age_on(ctx.birth_date, on)
+    need_domains: dict[str, list[tuple[int, int]]] = {}
+    for need_id, domain, severity in ctx.needs:
+        need_domains.setdefault(domain, []).append((need_id, severity))
+    out: list[Suggestion] = []
+    for c in candidates:
+        matched = [(d, n) for d in c.domains for n in need_domains.get(d, [])]
+        if not matched or c.service_id in ctx.referred_services:
+            continue
+        if not c.for_parents and not (c.age_min <= age <= c.age_max):
+            continue
+        if not c.for_parents and c.sex and c.sex != ctx.sex:
+            continue
+        targeted = ctx.groups & set(c.groups)
+        if c.groups and not targeted:
+            continue
+        left = c.capacity - used.get(c.service_id, 0)
+        if left <= 0:
+            continue
+        score = 0.0
+        reasons: list[str] = []
+        for _domain, (_need_id, severity) in matched:
+            score += 10 * severity
+        seen_domains = dict.fromkeys(d for d, _ in matched)
+        reasons.append(
+            "满足需求："
+            + "、".join(
+                f"{DOMAIN_LABELS.get(d, d)}（{SEVERITY_LABELS.get(max(s for _, s in need_domains[d]), '')}）"
+                for d in seen_domains
+            )
+        )
+        points, text = AREA_POINTS.get(c.level, WIDE_AREA)
+        score += points
+        reasons.append(text)
+        score += 5 * min(left, 10) / 10
+        reasons.append(f"剩余名额{left}/{c.capacity}")
+        if c.provider_id in ctx.involved_providers:
+            score += 6
+            reasons.append("该服务方已在为这名儿童服务，便于延续")
+        if targeted:
+            score += 3
+            reasons.append("面向" + "、".join(GROUP_LABELS.get(g, g) for g in sorted(targeted)))
+        if c.for_parents:
+            reasons.append("面向父母或监护人")
+        elif c.age_min > 0 or c.age_max < 17:
+            reasons.append(f"适合{c.age_min}-{c.age_max}岁")
+        out.append(
+            Suggestion(
+                c.service_id,
+                c.name,
+                c.provider_id,
+                c.provider_name,
+                c.programme,
+                round(score, 2),
+                c.capacity,
+                left,
+                sorted({n for _, (n, _s) in matched}),
+                reasons,
+            )
+        )
+    out.sort(key=lambda s: (-s.score, -s.capacity_left, s.service_id))
+    return out
+
+
+def match_services(*, child: Child, on: dt.date, limit: int = 10) -> list[Suggestion]:
+    """Services for ``child``'s open needs, best first, each with the reasons it was suggested."""
+    ctx = child_context(child)
+    if not ctx.needs:
+        return []
+    candidates = candidates_for_prefixes(village_prefixes(child.village_id))
+    wanted = {d for _, d, _ in ctx.needs}
+    candidates = [c for c in candidates if wanted & set(c.domains)]
+    used = active_counts(c.service_id for c in candidates)
+    return rank(ctx, candidates, used, on=on)[:limit]
