@@ -136,7 +136,9 @@ def _score_findings(folder: Path) -> dict[str, Any]:
             truth.setdefault(row["规则"], set()).add(row["对象"])
     found: dict[str, set[str]] = {}
     for f in Finding.objects.select_related("child", "subject_row"):
-        if f.child_id and f.child is not None:
+        if f.rule == "BENEFIT_GAP" and f.child is not None:
+            subject = f"{f.child.child_no}:{f.evidence[0].get('benefit', '')}"
+        elif f.child_id and f.child is not None:
             subject = f.child.child_no
         elif f.subject_row is not None:
             subject = f"{f.subject_row.source}:{f.subject_row.row_no}"

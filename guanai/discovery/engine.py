@@ -206,7 +206,7 @@ def discovery_run(
     con = duckdb.connect(":memory:")
     try:
         discovery_rules.prepare(con, rows, result.links, children)
-        hits = discovery_rules.evaluate(con, on, region=prefix)
+        hits = discovery_rules.evaluate(con, on, region=prefix, children=children)
     finally:
         con.close()
     timings["rules"] = round(time.monotonic() - t, 2)

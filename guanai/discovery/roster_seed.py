@@ -65,6 +65,7 @@ PLANT: dict[str, float] = {
     "absent": 0.02,
     "registry_defacto": 0.005,
     "registry_exit": 0.005,
+    "gap_on_roll": 0.3,  # of benefit gaps: the assistance roll shows the benefit (the registry is behind)
 }
 HOMOPHONES = {
     "小": "晓",
@@ -472,6 +473,30 @@ def rosters_write(folder: Path, *, on: dt.date, seed: int = 2024, extra: float |
             )
             links.writerow(["assistance", row, child["child_no"], "", ""])
             result.truth_links += 1
+
+    # 应保尽保: children the eligibility rules find without an enrolment. For some, the civil-affairs roll shows
+    # the benefit (the registry is behind): those are not gaps; the rest are (truth).
+    from guanai.support.eligibility import benefit_gaps
+
+    for gap in benefit_gaps(on=on):
+        child = by_pk.get(gap.child_id)
+        if child is None:
+            continue
+        if gap.benefit in BENEFIT_LABEL and rng.random() < PLANT["gap_on_roll"]:
+            row = writers["assistance"].add(
+                {
+                    "姓名": noise.name(child["name"]),
+                    "身份证号": noise.id_number(child["id"], child["birth_date"]),
+                    "救助类型": BENEFIT_LABEL[gap.benefit],
+                    "起始日期": noise.date(on - dt.timedelta(days=90)),
+                    "终止日期": "",
+                    "区划代码": child["village_id"],
+                }
+            )
+            links.writerow(["assistance", row, child["child_no"], "", ""])
+            result.truth_links += 1
+        else:
+            findings.append(("BENEFIT_GAP", f"{child['child_no']}:{gap.benefit}"))
 
     # --- unregistered families ----------------------------------------------------------------------------------
     villages = sorted({c["village_id"] for c in reg["children"]})

@@ -248,6 +248,80 @@ def _hits_exit(con: duckdb.DuckDBPyConnection, on: dt.date) -> list[dict[str, An
     )
 
 
+def received_benefits(con: duckdb.DuckDBPyConnection, on: dt.date) -> dict[int, set[str]]:
+    """Benefit kinds each registry child receives on ``on`` per the assistance roster: rows linked to the child,
+    and household benefits — rows linked to a household-roster person of the child's household (户号)."""
+    rows = _fetch(
+        con,
+        f"""
+        WITH active AS (
+          SELECT unique_id, category FROM rows
+          WHERE source = 'assistance' AND category IS NOT NULL
+            AND (start_date IS NULL OR start_date <= DATE '{on}') AND (end_date IS NULL OR end_date >= DATE '{on}')),
+        own AS (
+          SELECT c.child_id, a.category FROM active a JOIN clinks c ON c.row_id = a.unique_id AND c.state = 'accepted'),
+        child_households AS (
+          SELECT DISTINCT c.child_id, h.household_no FROM clinks c
+          JOIN rows h ON h.unique_id = c.row_id AND h.source = 'household' AND h.household_no IS NOT NULL
+          WHERE c.state = 'accepted'),
+        household AS (
+          SELECT ch.child_id, a.category FROM active a
+          JOIN rlinks l ON l.row_id = a.unique_id
+          JOIN rows p ON p.unique_id = l.target_id AND p.source = 'household'
+          JOIN child_households ch ON ch.household_no = p.household_no)
+        SELECT child_id, category FROM own UNION SELECT child_id, category FROM household
+        """,
+    )
+    out: dict[int, set[str]] = {}
+    for row in rows:
+        out.setdefault(int(row["child_id"]), set()).add(row["category"])
+    return out
+
+
+def _hits_benefit_gap(con: duckdb.DuckDBPyConnection, on: dt.date, children: pl.DataFrame) -> list[Hit]:
+    """应保尽保 (§9): children the one eligibility implementation (guanai.support.eligibility) finds eligible
+    for a benefit that neither the registry nor the linked assistance roster shows them receiving."""
+    from guanai.support.eligibility import benefit_gaps, benefit_label
+
+    if children.is_empty():
+        return []
+    spec = rule("BENEFIT_GAP")
+    received = received_benefits(con, on)
+    ids = children["unique_id"].to_list()
+    info = {r[0]: r for r in children.select("unique_id", "name", "region_code", "status").iter_rows()}
+    hits = []
+    for gap in benefit_gaps(on=on, child_ids=ids, received=received):
+        child = info.get(gap.child_id)
+        if child is None or child[3] == "exited":
+            continue
+        label = benefit_label(gap.benefit)
+        text = spec["explain"].format(name=child[1], explanation=gap.explanation, benefit=label)
+        evidence = [
+            {
+                "来源": "registry",
+                "行号": None,
+                "内容": gap.explanation,
+                "benefit": gap.benefit,
+                "eligibility_rule": gap.rule,
+            },
+            {"来源": "assistance", "行号": None, "内容": f"救助名册中没有{child[1]}（或其家庭）有效的{label}记录"},
+        ]
+        hits.append(
+            Hit(
+                "BENEFIT_GAP",
+                f"child:{gap.child_id}:{gap.benefit}",
+                gap.child_id,
+                None,
+                "",
+                child[1],
+                child[2],
+                text,
+                evidence,
+            )
+        )
+    return hits
+
+
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     cur = con.execute(sql)
     names = [d[0] for d in cur.description]
@@ -297,8 +371,11 @@ def _subject(child_id: int | None, bidx: str | None, row_id: int | None) -> str:
     return f"row:{row_id}"
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, on: dt.date, *, region: str = "") -> list[Hit]:
-    """Every rule's hits on ``on``; ``region`` (a code prefix) keeps only hits in that region."""
+def evaluate(
+    con: duckdb.DuckDBPyConnection, on: dt.date, *, region: str = "", children: pl.DataFrame | None = None
+) -> list[Hit]:
+    """Every rule's hits on ``on``; ``region`` (a code prefix) keeps only hits in that region. ``children`` (the
+    registry children in scope) is needed for BENEFIT_GAP, which asks the eligibility implementation."""
     _parents(con, on)
     hits: list[Hit] = []
     texts = {r["id"]: r for r in ruleset()["rules"]}
@@ -403,6 +480,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, on: dt.date, *, region: str = "") -
                 ev,
             )
         )
+    if children is not None:
+        hits += _hits_benefit_gap(con, on, children)
     if region:
         hits = [h for h in hits if (h.region_code or "").startswith(region)]
     return hits
@@ -411,7 +490,9 @@ def evaluate(con: duckdb.DuckDBPyConnection, on: dt.date, *, region: str = "") -
 def evidence_text(evidence: list[dict[str, Any]]) -> str:
     parts = []
     for e in evidence:
-        label = rosters.SOURCES.get(e.get("来源", ""), e.get("来源", "")).split("（")[0]
+        label = {"registry": "儿童档案"}.get(
+            e.get("来源", ""), rosters.SOURCES.get(e.get("来源", ""), e.get("来源", ""))
+        ).split("（")[0]
         where = f"第{e['行号']}行" if e.get("行号") else ""
         parts.append(f"{label}{where}：{e.get('内容', '')}")
     return "；".join(parts)

@@ -261,3 +261,74 @@ def test_findings_are_deduplicated_across_runs(villages, roster):
     second = discovery_run(on=ON + dt.timedelta(days=30))
     assert Finding.objects.count() == 1 and second.stats["findings_seen_again"] == 1
     assert Finding.objects.get().last_seen == ON + dt.timedelta(days=30)
+
+
+def _orphan(child):
+    from guanai.registry.models import ChildGroup
+
+    ChildGroup.objects.create(
+        child=child, code="orphan", explanation="父母双亡", rule_id="orphan", rule_version=1, source="x", derived_on=ON
+    )
+
+
+def test_an_eligible_child_on_no_roll_is_a_benefit_gap(villages, roster):
+    child = make_child(VILLAGE, "王小明", birth=dt.date(2014, 3, 7))
+    _orphan(child)
+    roster(
+        "household",
+        [
+            {
+                "姓名": "王小明",
+                "性别": "男",
+                "出生日期": "2014-03-07",
+                "身份证号": child_number(child),
+                "户号": "H1",
+                "与户主关系": "孙子",
+                "户籍区划代码": VILLAGE,
+                "人员状态": "正常",
+            }
+        ],
+    )
+    discovery_run(on=ON)
+    finding = Finding.objects.get(rule="BENEFIT_GAP")
+    assert finding.child == child and "孤儿基本生活费" in finding.explanation
+
+
+def test_an_allowance_on_the_assistance_roll_closes_the_gap(villages, roster):
+    child = make_child(VILLAGE, "王小明", birth=dt.date(2014, 3, 7))
+    _orphan(child)
+    roster(
+        "assistance",
+        [
+            {
+                "姓名": "王小明",
+                "身份证号": child_number(child),
+                "救助类型": "孤儿基本生活费",
+                "起始日期": "2023-01-01",
+                "终止日期": "",
+                "区划代码": VILLAGE,
+            }
+        ],
+    )
+    discovery_run(on=ON)
+    assert "BENEFIT_GAP" not in _rules()
+
+
+def test_an_ended_allowance_does_not_close_the_gap(villages, roster):
+    child = make_child(VILLAGE, "王小明", birth=dt.date(2014, 3, 7))
+    _orphan(child)
+    roster(
+        "assistance",
+        [
+            {
+                "姓名": "王小明",
+                "身份证号": child_number(child),
+                "救助类型": "孤儿基本生活费",
+                "起始日期": "2023-01-01",
+                "终止日期": "2025-12-31",
+                "区划代码": VILLAGE,
+            }
+        ],
+    )
+    discovery_run(on=ON)
+    assert "BENEFIT_GAP" in _rules()
