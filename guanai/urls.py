@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("api/v1/protection/", include("guanai.protection.api_urls")),
     path("api/v1/support/", include("guanai.support.api_urls")),
+    path("api/v1/discovery/", include("guanai.discovery.api_urls")),
     path("api/", include("guanai.api.urls")),
     path("jobs/", include("guanai.jobs.urls")),
     path("visits/", include("guanai.visits.urls")),

@@ -1,0 +1,170 @@
+"""REST endpoints for discovery (/api/v1/discovery/): the findings worklist, closing findings, the review queue
+and review decisions. Thin over selectors and services; ID numbers appear masked only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from guanai.accounts.models import User
+from guanai.api.serializers import ErrorEnvelopeSerializer
+from guanai.discovery.models import Finding, Link, LinkDecision
+from guanai.discovery.selectors import finding_get, findings_for, link_get, review_queue
+from guanai.discovery.services import confirmation_rates, finding_confirm, finding_reject, link_decide
+
+ERRORS = {
+    400: ErrorEnvelopeSerializer,
+    403: ErrorEnvelopeSerializer,
+    404: ErrorEnvelopeSerializer,
+    409: ErrorEnvelopeSerializer,
+}
+
+
+def _user(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    return dict(body.validated_data)
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Finding
+        fields = [
+            "id",
+            "rule",
+            "rule_version",
+            "source_clause",
+            "child",
+            "name",
+            "region_code",
+            "explanation",
+            "evidence",
+            "responsible_role",
+            "responsible_region",
+            "status",
+            "outcome",
+            "reason",
+            "first_seen",
+            "last_seen",
+            "registered_child",
+        ]
+
+
+class ConfirmSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Finding.Outcome.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class LinkSerializer(serializers.ModelSerializer):
+    source = serializers.CharField(source="row.source")
+    row_no = serializers.IntegerField(source="row.row_no")
+    row_name = serializers.CharField(source="row.name")
+    row_id_number = serializers.CharField(source="row.id_number_mask")
+
+    class Meta:
+        model = Link
+        fields = [
+            "id",
+            "source",
+            "row_no",
+            "row_name",
+            "row_id_number",
+            "child",
+            "target",
+            "probability",
+            "explanation",
+            "method",
+            "state",
+        ]
+
+
+class DecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=LinkDecision.Decision.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class FindingsView(APIView):
+    @extend_schema(
+        summary="数据比对线索（本人负责或本辖区儿童）",
+        parameters=[OpenApiParameter("status", str), OpenApiParameter("rule", str)],
+        responses={200: FindingSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        rows = findings_for(_user(request))
+        for name in ("status", "rule"):
+            value = request.query_params.get(name)
+            if value:
+                rows = rows.filter(**{name: value})
+        return Response(FindingSerializer(rows[:500], many=True).data)
+
+
+class FindingRatesView(APIView):
+    @extend_schema(summary="各规则的核实确认率")
+    def get(self, request: Request) -> Response:
+        return Response(confirmation_rates(findings_for(_user(request))))
+
+
+class FindingDetailView(APIView):
+    @extend_schema(summary="一条线索及其证据", responses={200: FindingSerializer, **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(FindingSerializer(finding_get(_user(request), pk)).data)
+
+
+class FindingConfirmView(APIView):
+    @extend_schema(
+        summary="确认线索（登记建档时按名册预填登记）",
+        request=ConfirmSerializer,
+        responses={200: FindingSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        v = _valid(ConfirmSerializer, request)
+        found = finding_get(_user(request), pk)
+        done = finding_confirm(
+            actor=_user(request), pk=found.pk, outcome=v["outcome"], note=v["note"], today=timezone.localdate()
+        )
+        return Response(FindingSerializer(done).data)
+
+
+class FindingRejectView(APIView):
+    @extend_schema(
+        summary="排除线索（须填写理由）", request=RejectSerializer, responses={200: FindingSerializer, **ERRORS}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        v = _valid(RejectSerializer, request)
+        found = finding_get(_user(request), pk)
+        return Response(FindingSerializer(finding_reject(actor=_user(request), pk=found.pk, reason=v["reason"])).data)
+
+
+class ReviewQueueView(APIView):
+    @extend_schema(summary="待审核的疑似匹配（区县民政）", responses={200: LinkSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(LinkSerializer(review_queue(_user(request))[:200], many=True).data)
+
+
+class ReviewDecideView(APIView):
+    @extend_schema(
+        summary="审核疑似匹配：是同一人 / 不是同一人",
+        request=DecisionSerializer,
+        responses={200: LinkSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        v = _valid(DecisionSerializer, request)
+        link = link_get(_user(request), pk)
+        link_decide(actor=_user(request), link_pk=link.pk, decision=v["decision"], note=v["note"])
+        link.refresh_from_db()
+        return Response(LinkSerializer(link).data)
