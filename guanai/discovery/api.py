@@ -71,7 +71,7 @@ class RejectSerializer(serializers.Serializer):
 
 
 class LinkSerializer(serializers.ModelSerializer):
-    source = serializers.CharField(source="row.source")
+    roster = serializers.CharField(source="row.source")
     row_no = serializers.IntegerField(source="row.row_no")
     row_name = serializers.CharField(source="row.name")
     row_id_number = serializers.CharField(source="row.id_number_mask")
