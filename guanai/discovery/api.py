@@ -80,7 +80,7 @@ class LinkSerializer(serializers.ModelSerializer):
         model = Link
         fields = [
             "id",
-            "source",
+            "roster",
             "row_no",
             "row_name",
             "row_id_number",
