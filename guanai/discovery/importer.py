@@ -88,7 +88,8 @@ def _protect(frame: pl.DataFrame) -> pl.DataFrame:
     """Encrypt, blind-index and mask each distinct ID number once; keep the raw cell encrypted only where it
     differs from the cleaned number (a lower-case x, full-width digits, spaces)."""
     ring, index = privacy.keyring(), privacy.blind_index()
-    distinct = frame.filter(pl.col("id_clean").is_not_null()).select("id_clean", "id_state").unique()
+    # One entry per number: a 15-digit legacy number and its 18-digit form are the same number.
+    distinct = frame.filter(pl.col("id_clean").is_not_null()).select("id_clean", "id_state").unique(subset="id_clean")
     values = distinct["id_clean"].to_list()
     states = distinct["id_state"].to_list()
     keys = pl.DataFrame(

@@ -267,24 +267,43 @@ def _check_char(body17: pl.Expr) -> pl.Expr:
     return pl.lit(CHECK_CHARS).str.slice(total.mod(11), 1)
 
 
-def id_columns(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(clean text, state): state is ``valid`` (18 characters, real birth date, check character right),
-    ``legacy15`` (a 15-digit pre-1999 number, upgraded to 18), ``invalid`` or ``missing``."""
-    cleaned = expr.str.to_uppercase().str.replace_all(r"[^0-9X]", "").replace("", None)
-    is15 = cleaned.str.contains(r"^\d{15}$")
-    body15 = cleaned.str.slice(0, 6) + pl.lit("19") + cleaned.str.slice(6, 9)
-    upgraded = pl.when(is15).then(body15 + _check_char(body15)).otherwise(cleaned)
-    shaped = upgraded.str.contains(r"^\d{17}[\dX]$")
-    birth_ok = upgraded.str.slice(6, 8).str.to_date("%Y%m%d", strict=False).is_not_null()
-    check_ok = _check_char(upgraded.str.slice(0, 17)) == upgraded.str.slice(17, 1)
+def with_id_columns(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Add ``id_clean`` and ``id_state`` (and ``_id_birth``) for the ID numbers in ``column``: state is ``valid``
+    (18 characters, real birth date, check character right), ``legacy15`` (a 15-digit pre-1999 number, upgraded
+    to 18), ``invalid`` or ``missing``. Built in stages so that polars computes each intermediate once."""
+    frame = frame.with_columns(
+        pl.col(column).str.to_uppercase().str.replace_all(r"[^0-9X]", "").replace("", None).alias("_idc")
+    )
+    frame = frame.with_columns(pl.col("_idc").str.contains(r"^\d{15}$").fill_null(False).alias("_is15"))
+    frame = frame.with_columns(
+        pl.when(pl.col("_is15"))
+        .then(pl.col("_idc").str.slice(0, 6) + pl.lit("19") + pl.col("_idc").str.slice(6, 9))
+        .otherwise(None)
+        .alias("_b15")
+    )
+    frame = frame.with_columns(
+        pl.when(pl.col("_is15"))
+        .then(pl.col("_b15") + _check_char(pl.col("_b15")))
+        .otherwise(pl.col("_idc"))
+        .alias("id_clean")
+    )
+    frame = frame.with_columns(
+        pl.col("id_clean").str.contains(r"^\d{17}[\dX]$").fill_null(False).alias("_shaped"),
+        pl.col("id_clean").str.slice(6, 8).str.to_date("%Y%m%d", strict=False).alias("_id_birth"),
+        _check_char(pl.col("id_clean").str.slice(0, 17)).alias("_check"),
+    )
     state = (
-        pl.when(cleaned.is_null())
+        pl.when(pl.col("_idc").is_null())
         .then(pl.lit("missing"))
-        .when(shaped & birth_ok & check_ok)
-        .then(pl.when(is15).then(pl.lit("legacy15")).otherwise(pl.lit("valid")))
+        .when(
+            pl.col("_shaped")
+            & pl.col("_id_birth").is_not_null()
+            & (pl.col("_check") == pl.col("id_clean").str.slice(17, 1)).fill_null(False)
+        )
+        .then(pl.when(pl.col("_is15")).then(pl.lit("legacy15")).otherwise(pl.lit("valid")))
         .otherwise(pl.lit("invalid"))
     )
-    return upgraded, state
+    return frame.with_columns(state.alias("id_state")).drop("_idc", "_is15", "_b15", "_shaped", "_check")
 
 
 def _relation(expr: pl.Expr) -> pl.Expr:
@@ -345,12 +364,13 @@ def _normalise(raw: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[Issue
     exprs.append(name.alias("name"))
 
     id_col = cols["id_number"].header
-    id_clean, id_state = id_columns(pl.col(id_col))
-    exprs += [id_clean.alias("id_clean"), id_state.alias("id_state")]
+    raw = with_id_columns(raw, id_col)
+    id_clean, id_state = pl.col("id_clean"), pl.col("id_state")
+    exprs += [id_clean, id_state]
     problem(id_state == "invalid", id_col, "身份证号无效（位数、出生日期或校验位错误），将按姓名等信息模糊比对")
     problem(id_state == "legacy15", id_col, "15位旧身份证号，已升为18位")
 
-    id_birth = id_clean.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    id_birth = pl.col("_id_birth")
     id_sex = (
         pl.when(id_clean.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1)
         .then(pl.lit("M"))
@@ -361,6 +381,8 @@ def _normalise(raw: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[Issue
     if "birth_date" in cols:
         header = cols["birth_date"].header
         value, swapped = parse_dates(pl.col(header))
+        raw = raw.with_columns(value.alias("_bd"), swapped.alias("_bd_swapped"))
+        value, swapped = pl.col("_bd"), pl.col("_bd_swapped")
         problem(pl.col(header).is_not_null() & value.is_null(), header, "出生日期无法识别")
         problem(swapped, header, "出生日期的月份大于12，已按日、月颠倒读取")
         exprs.append(pl.coalesce(value, pl.when(id_usable).then(id_birth)).alias("birth_date"))
@@ -418,7 +440,9 @@ def _normalise(raw: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[Issue
     for field in ("status_date", "start_date", "end_date"):
         if field in cols:
             header = cols[field].header
-            value, swapped = parse_dates(pl.col(header))
+            value, _swapped = parse_dates(pl.col(header))
+            raw = raw.with_columns(value.alias(f"_{field}"))
+            value = pl.col(f"_{field}")
             problem(pl.col(header).is_not_null() & value.is_null(), header, "日期无法识别")
             exprs.append(value.alias(field))
         else:

@@ -121,3 +121,25 @@ def test_it_refuses_a_file_without_the_template_columns(db, tmp_path):
     with pytest.raises(DomainError, match="缺少必需的列"):
         roster_import(path=path, source="education")
     assert not RosterBatch.objects.exists()
+
+
+def test_a_legacy_number_and_its_18_digit_form_in_one_file_are_one_person(db, tmp_path):
+    rows = [
+        {
+            "姓名": "张大山",
+            "身份证号": "110105491231002",
+            "外出地点": "广东",
+            "外出日期": "2024-01-01",
+            "是否跨县": "是",
+        },
+        {
+            "姓名": "张大山",
+            "身份证号": "11010519491231002X",
+            "外出地点": "浙江",
+            "外出日期": "2025-01-01",
+            "是否跨县": "是",
+        },
+    ]
+    roster_import(path=write_roster(tmp_path / "m.csv", "migrant", rows), source="migrant")
+    bidx = set(RosterRow.objects.values_list("id_number_bidx", flat=True))
+    assert RosterRow.objects.count() == 2 and len(bidx) == 1
