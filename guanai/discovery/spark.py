@@ -9,6 +9,8 @@ it under ``spark-submit``; see docs/discovery.md.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -27,6 +29,8 @@ def spark_session(master: str = "local[2]", app: str = "guanai-linkage") -> Any:
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "1g")
+        # Spark creates ./spark-warehouse and derby files by default; keep them out of the working tree.
+        .config("spark.sql.warehouse.dir", str(Path(tempfile.gettempdir()) / "guanai-spark-warehouse"))
         .getOrCreate()
     )
 
