@@ -332,3 +332,27 @@ def test_an_ended_allowance_does_not_close_the_gap(villages, roster):
     )
     discovery_run(on=ON)
     assert "BENEFIT_GAP" in _rules()
+
+
+def test_a_region_run_opens_findings_only_in_that_region(villages, roster):
+    from conftest import OTHER_DISTRICT_COMMUNITY
+
+    here = make_child(VILLAGE, "王小明", birth=dt.date(2014, 3, 7))
+    there = make_child(OTHER_DISTRICT_COMMUNITY, "李小红", birth=dt.date(2013, 6, 1), male=False)
+    roster(
+        "education",
+        [
+            {
+                "姓名": c.name,
+                "性别": c.get_sex_display(),
+                "出生日期": c.birth_date,
+                "身份证号": child_number(c),
+                "学校名称": "学校",
+                "学校区划代码": c.village_id,
+                "学籍状态": "辍学",
+            }
+            for c in (here, there)
+        ],
+    )
+    discovery_run(on=ON, region="500230")
+    assert list(Finding.objects.values_list("child", flat=True)) == [here.pk]
