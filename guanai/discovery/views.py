@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from guanai.accounts import roles
 from guanai.accounts.models import User
 from guanai.discovery import rules as discovery_rules
 from guanai.discovery.importer import issues_report, roster_dir
@@ -225,6 +226,7 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
             "family": family,
             "outcomes": outcomes,
             "sources": rosters.SOURCES,
+            "responsible_label": roles.get(finding.responsible_role).label,
         },
     )
 
