@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "guanai.jobs",
     "guanai.visits",
     "guanai.protection",
+    "guanai.workforce",
+    "guanai.oversight",
     "guanai.web",
     "guanai.api",
 ]
