@@ -6,6 +6,8 @@ urlpatterns = [
     path("jobs/", include("guanai.jobs.urls")),
     path("visits/", include("guanai.visits.urls")),
     path("protection/", include("guanai.protection.urls")),
+    path("oversight/", include("guanai.oversight.urls")),
+    path("workforce/", include("guanai.workforce.urls")),
     path("children/", include("guanai.registry.import_urls")),
     path("", include("guanai.web.urls")),
 ]

@@ -94,9 +94,7 @@ def archive_completeness(w: Window) -> Result:
     from guanai.visits.models import Visit
 
     guardian = ChildRelation.objects.filter(child=OuterRef("pk"), is_guardian=True)
-    recent = Visit.objects.filter(
-        child=OuterRef("pk"), visited_on__gt=add_months(w.as_of, -3), visited_on__lte=w.as_of
-    )
+    recent = Visit.objects.filter(child=OuterRef("pk"), visited_on__gt=add_months(w.as_of, -3), visited_on__lte=w.as_of)
     qs = on_roll(w.as_of).annotate(has_guardian=Exists(guardian), visited=Exists(recent))
     complete = Q(has_guardian=True, visited=True) & ~Q(id_number_enc="") & ~Q(current_address="") & ~Q(schooling="")
     return _by_village(qs, complete)
@@ -225,9 +223,7 @@ def directors_trained_single_parent(w: Window) -> Result:
 def city_demo_trainings(w: Window) -> Result:
     from guanai.workforce.models import TrainingEvent
 
-    n = TrainingEvent.objects.filter(
-        level=TrainingEvent.Level.CITY, held_on__gte=w.start, held_on__lte=w.as_of
-    ).count()
+    n = TrainingEvent.objects.filter(level=TrainingEvent.Level.CITY, held_on__gte=w.start, held_on__lte=w.as_of).count()
     return {(1, CITY_CODE): (n, None)}
 
 
@@ -243,11 +239,7 @@ def _per_district(counts: dict[str, int]) -> Result:
 def orgs_cultivated(w: Window) -> Result:
     from guanai.workforce.models import SocialOrganisation
 
-    rows = (
-        SocialOrganisation.objects.filter(cultivated_year=w.start.year)
-        .values("district_id")
-        .annotate(n=Count("id"))
-    )
+    rows = SocialOrganisation.objects.filter(cultivated_year=w.start.year).values("district_id").annotate(n=Count("id"))
     return _per_district({r["district_id"]: r["n"] for r in rows})
 
 

@@ -46,7 +46,11 @@ class Kpi:
 def kpi_rules() -> dict[str, Any]:
     data = rules.load("kpis")
     for spec in data["kpis"]:
-        if spec["period"] not in KINDS or spec["unit"] not in ("rate", "count") or spec["better"] not in ("high", "low"):
+        if (
+            spec["period"] not in KINDS
+            or spec["unit"] not in ("rate", "count")
+            or spec["better"] not in ("high", "low")
+        ):
             raise ValueError(f"rules/kpis.yaml: bad period/unit/better in {spec['id']!r}")
     return data
 

@@ -101,10 +101,14 @@ def dashboard(user: User, *, region_code: str = "", day: dt.date, today: dt.date
     first on the selected KPI, with all KPIs per sub-area. Reads snapshots only."""
     region = dashboard_region(user, region_code)
     shared = suppression.is_shared(user)
-    defs = [k for k in kpis().values()]
+    level = snapshot_level(region.level)
+    # Indicators counted for the city only (demonstration trainings) or per district are not shown below that.
+    defs = [
+        k for k in kpis().values() if not (k.per == "city" and level > 1) and not (k.per == "district" and level > 3)
+    ]
+    defs.sort(key=lambda k: not k.active)
     active = [k for k in defs if k.active]
     selected = next((k for k in active if k.id == kpi_id), active[0])
-    level = snapshot_level(region.level)
     code = region.code if region.level in LEVELS else Region.objects.get(level=1).code
     windows = {k.id: window(k.period, day, today) for k in active}
 
@@ -121,7 +125,11 @@ def dashboard(user: User, *, region_code: str = "", day: dt.date, today: dt.date
         if not k.active:
             cards.append({"kpi": k, "window": w, "pending": True, "current": _value(None, k, shared), "trend": []})
             continue
-        rows = [r for r in trend_rows.get(k.id, []) if r.period_start >= recent_windows(k.period, day, TREND_LENGTH[k.period])[0].start]
+        rows = [
+            r
+            for r in trend_rows.get(k.id, [])
+            if r.period_start >= recent_windows(k.period, day, TREND_LENGTH[k.period])[0].start
+        ]
         current = next((r for r in rows if r.period == w.code), None)
         shown = _value(current, k, shared)
         cards.append(
@@ -145,10 +153,10 @@ def dashboard(user: User, *, region_code: str = "", day: dt.date, today: dt.date
         for row in KpiSnapshot.objects.filter(
             period__in=periods, level=below, region_code__gte=low, region_code__lte=high
         ):
-            k = kpis().get(row.kpi)
-            if k is None or not k.active or windows[k.id].code != row.period:
+            spec = kpis().get(row.kpi)
+            if spec is None or not spec.active or windows[spec.id].code != row.period:
                 continue
-            by_area[row.region_code][row.kpi] = _value(row, k, shared)
+            by_area[row.region_code][row.kpi] = _value(row, spec, shared)
         names = dict(Region.objects.filter(code__in=list(by_area)).values_list("code", "name"))
         for area_code, values in by_area.items():
             areas.append({"code": area_code, "name": names.get(area_code, area_code), "values": values})

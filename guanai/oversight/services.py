@@ -146,8 +146,9 @@ def stratified_sample(
 
 
 @transaction.atomic
-def spotcheck_draw(*, actor: User, district: str, year: int, size: int | None = None, seed: int | None = None,
-                   today: dt.date) -> SpotCheck:
+def spotcheck_draw(
+    *, actor: User, district: str, year: int, size: int | None = None, seed: int | None = None, today: dt.date
+) -> SpotCheck:
     """Draw the year's archive sample of a district, stratified by township (§8)."""
     region = Region.objects.filter(code=district, level=Region.Level.COUNTY).first()
     if region is None:
@@ -295,7 +296,7 @@ def spotcheck_summary(check: SpotCheck, *, today: dt.date) -> dict[str, Any]:
         "done": tasks.filter(status=RectificationTask.Status.DONE).count(),
     }
     names = dict(Region.objects.filter(code__in=list(per)).values_list("code", "name"))
-    townships = [
+    townships: list[dict[str, Any]] = [
         {
             "code": code,
             "name": names.get(code, code),
@@ -347,7 +348,12 @@ def spotcheck_close(*, actor: User, check: SpotCheck, summary: str, today: dt.da
 
 @transaction.atomic
 def milestone_update(
-    *, actor: User, district: str, milestone: str, done_on: dt.date | None, note: str,
+    *,
+    actor: User,
+    district: str,
+    milestone: str,
+    done_on: dt.date | None,
+    note: str,
     evidence: UploadedFile | None = None,
 ) -> MilestoneProgress:
     """Record a district's progress on one milestone of the plan (三), with an evidence file."""
@@ -358,10 +364,11 @@ def milestone_update(
     if region is None:
         raise DomainError("unknown_district", f"区县代码{district}不存在")
     _require_manage(actor, region.code)
+    filename = (evidence.name or "") if evidence is not None else ""
     if evidence is not None:
-        if evidence.size > 20 * 1024 * 1024:
+        if (evidence.size or 0) > 20 * 1024 * 1024:
             raise DomainError("evidence_too_large", "佐证材料不能超过20MB")
-        if not evidence.name.lower().endswith((".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx", ".doc", ".xls")):
+        if not filename.lower().endswith((".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx", ".doc", ".xls")):
             raise DomainError("evidence_type", "佐证材料应为PDF、图片、Word或Excel文件")
     if done_on is not None and done_on > timezone.localdate():
         raise DomainError("future_date", "完成日期不能晚于今天")
@@ -371,8 +378,8 @@ def milestone_update(
     progress.done_on, progress.note, progress.updated_by = done_on, note.strip(), actor
     fields = ["done_on", "note", "updated_by", "updated_at"]
     if evidence is not None:
-        progress.evidence.save(evidence.name, evidence, save=False)
-        progress.evidence_name = evidence.name[:200]
+        progress.evidence.save(filename, evidence, save=False)
+        progress.evidence_name = filename[:200]
         fields += ["evidence", "evidence_name"]
     progress.save(update_fields=fields)
     audit_record(
@@ -395,7 +402,13 @@ def _report_region(code: str) -> Region:
 
 @transaction.atomic
 def annual_report_save(
-    *, actor: User, region: str, year: int, inspection: str = "", highlights: str = "", problems: str = "",
+    *,
+    actor: User,
+    region: str,
+    year: int,
+    inspection: str = "",
+    highlights: str = "",
+    problems: str = "",
     measures: str = "",
 ) -> AnnualReport:
     place = _report_region(region)
@@ -406,8 +419,13 @@ def annual_report_save(
     report.inspection, report.highlights = inspection.strip(), highlights.strip()
     report.problems, report.measures = problems.strip(), measures.strip()
     report.save()
-    audit_record(actor=actor, action="annual_report.edit", object_type="annual_report", object_id=report.pk,
-                 summary=f"{place.name}{year}年度进展报告（文字部分）")
+    audit_record(
+        actor=actor,
+        action="annual_report.edit",
+        object_type="annual_report",
+        object_id=report.pk,
+        summary=f"{place.name}{year}年度进展报告（文字部分）",
+    )
     return report
 
 
@@ -423,8 +441,13 @@ def annual_report_submit(*, actor: User, region: str, year: int) -> AnnualReport
         raise DomainError("report_incomplete", "请先填写存在问题和下一步措施")
     report.submitted_at, report.submitted_by = timezone.now(), actor
     report.save(update_fields=["submitted_at", "submitted_by", "updated_at"])
-    audit_record(actor=actor, action="annual_report.submit", object_type="annual_report", object_id=report.pk,
-                 summary=f"{place.name}{year}年度进展报告报送市民政局")
+    audit_record(
+        actor=actor,
+        action="annual_report.submit",
+        object_type="annual_report",
+        object_id=report.pk,
+        summary=f"{place.name}{year}年度进展报告报送市民政局",
+    )
     return report
 
 
@@ -439,10 +462,12 @@ def exemplary_case_add(*, actor: User, region: str, year: int, title: str, summa
         raise DomainError("case_incomplete", "请填写案例标题和摘要")
     if re.search(r"\d{15}|\d{17}[\dXx]|1\d{10}", summary + title):
         raise DomainError("case_personal_data", "案例中不能包含身份证号或电话号码，请删除个人信息后再提交")
-    case = ExemplaryCase.objects.create(region=place, year=year, title=title.strip(), summary=summary.strip(),
-                                        created_by=actor)
-    audit_record(actor=actor, action="exemplary_case.add", object_type="exemplary_case", object_id=case.pk,
-                 summary=case.title)
+    case = ExemplaryCase.objects.create(
+        region=place, year=year, title=title.strip(), summary=summary.strip(), created_by=actor
+    )
+    audit_record(
+        actor=actor, action="exemplary_case.add", object_type="exemplary_case", object_id=case.pk, summary=case.title
+    )
     return case
 
 

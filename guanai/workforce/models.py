@@ -103,7 +103,9 @@ class TrainingEvent(models.Model):
 
     title = models.CharField("培训名称", max_length=120)
     level = models.CharField("层级", max_length=20, choices=Level.choices)
-    region = models.ForeignKey("regions.Region", verbose_name="组织单位所在区域", on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(
+        "regions.Region", verbose_name="组织单位所在区域", on_delete=models.PROTECT, related_name="+"
+    )
     held_on = models.DateField("培训日期")
     hours = models.DecimalField("学时", max_digits=5, decimal_places=1, default=0)
     place = models.CharField("地点", max_length=120, blank=True)

@@ -86,8 +86,8 @@ def directors_by_village(on: dt.date, prefix: str = "") -> dict[str, int]:
         appointments = appointments.filter(in_prefix("region_id", prefix))
         accounts = accounts.filter(in_prefix("region_id", prefix))
     counts: dict[str, int] = defaultdict(int)
-    for code, n in appointments.values("region_id").annotate(n=Count("profile", distinct=True)).values_list(
-        "region_id", "n"
+    for code, n in (
+        appointments.values("region_id").annotate(n=Count("profile", distinct=True)).values_list("region_id", "n")
     ):
         counts[code] += n
     for code, n in accounts.values("region_id").annotate(n=Count("id")).values_list("region_id", "n"):
@@ -97,9 +97,7 @@ def directors_by_village(on: dt.date, prefix: str = "") -> dict[str, int]:
 
 def care_children_by_village(prefix: str = "") -> dict[str, int]:
     """Village code → children on the roll in at least one care group (留守 + 困境 count of §16)."""
-    qs = Child.objects.exclude(status=Child.Status.EXITED).filter(
-        pk__in=ChildGroup.objects.values("child_id")
-    )
+    qs = Child.objects.exclude(status=Child.Status.EXITED).filter(pk__in=ChildGroup.objects.values("child_id"))
     if prefix:
         qs = qs.filter(in_prefix("village_id", prefix))
     return dict(qs.values("village_id").annotate(n=Count("id")).values_list("village_id", "n"))
@@ -137,7 +135,9 @@ def staffing_gaps(user: User, *, on: dt.date) -> list[StaffingRow]:
         n, count = have.get(code, 0), care.get(code, 0)
         needed = directors_needed(count)
         if n == 0:
-            rows.append(StaffingRow(code, name, count, 0, needed, none_rule["id"], none_rule["explain"].format(village=name)))
+            rows.append(
+                StaffingRow(code, name, count, 0, needed, none_rule["id"], none_rule["explain"].format(village=name))
+            )
         elif n < needed:
             text = extra_rule["explain"].format(village=name, count=count, per=per, needed=needed, have=n)
             rows.append(StaffingRow(code, name, count, n, needed, extra_rule["id"], text))

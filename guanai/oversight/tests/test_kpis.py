@@ -42,9 +42,7 @@ def at(day: dt.date) -> dt.datetime:
 
 def visit(child, day: dt.date, mode: str = "phone") -> None:
     user = make_user("director", child.village_id, f"v{child.pk}-{day}-{mode}")
-    Visit.objects.create(
-        child=child, visited_at=at(day), visited_on=day, mode=mode, visitor=user, visitor_name="测试"
-    )
+    Visit.objects.create(child=child, visited_at=at(day), visited_on=day, mode=mode, visitor=user, visitor_name="测试")
 
 
 def snap(kpi: str, code: str, period: str) -> tuple[int, int | None, float | None]:
@@ -212,7 +210,9 @@ def test_villages_with_director_counts_appointments_and_accounts_without_a_profi
     _director_profile("社坛主任", OTHER_TOWNSHIP_VILLAGE)
     _director_profile("已离任", NEIGHBOUR_VILLAGE, end=dt.date(2026, 6, 30))
     with_profile = make_user("director", OTHER_DISTRICT_COMMUNITY, "with-profile")
-    StaffProfile.objects.create(kind="director", name="账号有台账但无任职", user=with_profile, home_region_id=OTHER_DISTRICT)
+    StaffProfile.objects.create(
+        kind="director", name="账号有台账但无任职", user=with_profile, home_region_id=OTHER_DISTRICT
+    )
 
     refresh("villages_with_director")
 
@@ -229,7 +229,12 @@ def test_villages_staffed_enough_wants_a_second_director_above_30_care_children(
     for i in range(31):
         child = make_child(VILLAGE, f"童{i}")
         ChildGroup.objects.create(
-            child=child, code="rural_left_behind", explanation="x", rule_id="r", rule_version=1, source="s",
+            child=child,
+            code="rural_left_behind",
+            explanation="x",
+            rule_id="r",
+            rule_version=1,
+            source="s",
             derived_on=TODAY,
         )
     _director_profile("一村主任", VILLAGE)
@@ -276,8 +281,15 @@ def test_counts_of_demonstration_trainings_organisations_and_spot_checks():
     officer = make_user("district_officer", DISTRICT, "officer")
     for status in ("closed", "open"):
         SpotCheck.objects.create(
-            district_id=DISTRICT, year=2026, seed=1, size=1, population=1, drawn_on=TODAY, status=status,
-            rule_version=1, created_by=officer,
+            district_id=DISTRICT,
+            year=2026,
+            seed=1,
+            size=1,
+            population=1,
+            drawn_on=TODAY,
+            status=status,
+            rule_version=1,
+            created_by=officer,
         )
 
     refresh("city_demo_trainings", "orgs_cultivated", "spot_checks_done")

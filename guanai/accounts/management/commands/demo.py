@@ -50,6 +50,10 @@ class Command(BaseCommand):
             ids = list(Child.objects.filter(is_demo=True).values_list("pk", flat=True))
             groups_refresh(child_ids=ids, today=today)
             demo_visits_seed(today=today)
+            # Workforce ledger, trainings, organisations, milestones and six months of KPI snapshots (issue #8).
+            from guanai.oversight.demo import demo_oversight_seed
+
+            demo_oversight_seed(today=today, districts=DEMO_DISTRICTS)
         width = max(len(spec.username) for spec, _ in rows)
         for spec, region in rows:
             label = roles.get(spec.role).label
