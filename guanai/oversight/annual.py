@@ -48,6 +48,10 @@ def _fmt(value: Any, kpi: Kpi) -> str:
     return f"{value:.1f}%" if kpi.is_rate else f"{value:g}"
 
 
+def _target(kpi: Kpi) -> str:
+    return f"{kpi.target:g}%" if kpi.is_rate else f"≥{kpi.target:g}"
+
+
 def _show(row: KpiSnapshot | None, kpi: Kpi, shared: bool) -> dict[str, Any]:
     if row is None:
         return {"numerator": None, "denominator": None, "value": None}
@@ -271,6 +275,8 @@ def _para(pdf: FPDF, text: str, *, muted: bool = False) -> None:
 
 
 def _table(pdf: FPDF, rows: list[list[str]], widths: Sequence[float]) -> None:
+    pdf.set_fill_color(255, 255, 255)  # charts leave their colour behind; table cells must not inherit it
+    pdf.set_text_color(*INK)
     pdf.set_draw_color(*LINE)
     pdf.set_line_width(0.2)
     pdf.set_font(FONT_FAMILY, "", 8.8)
@@ -426,7 +432,7 @@ def annual_report_pdf(data: dict[str, Any]) -> bytes:
     for ind in data["indicators"]:
         k = ind["kpi"]
         if ind["pending"]:
-            rows.append([k.label, "暂无数据", _fmt(k.target, k), "—", k.pending_reason, k.source])
+            rows.append([k.label, "暂无数据", _target(k), "—", k.pending_reason, k.source])
             continue
         cur = ind["current"]
         ratio = "" if cur.get("denominator") is None else f"{cur['numerator']}/{cur['denominator']}"
@@ -435,7 +441,7 @@ def annual_report_pdf(data: dict[str, Any]) -> bytes:
             [
                 k.label,
                 _fmt(cur["value"], k) + (f"\n{ratio}" if ratio else ""),
-                _fmt(k.target, k),
+                _target(k),
                 meets,
                 f"{ind['window'].label}：{k.numerator}",
                 k.source,
@@ -462,7 +468,9 @@ def annual_report_pdf(data: dict[str, Any]) -> bytes:
 
     if data["areas"]:
         _section(pdf, f"三、分{data['area_label']}情况")
-        table_kpis = [kpis()[k] for k in TABLE_KPIS if kpis()[k].active]
+        # District counts (organisations cultivated) have no township figure; the city's none per district.
+        hidden = {"city", "district"} if data["region"].level == Region.Level.COUNTY else {"city"}
+        table_kpis = [kpis()[k] for k in TABLE_KPIS if kpis()[k].active and kpis()[k].per not in hidden]
         rows = [[data["area_label"], *[k.label for k in table_kpis]]]
         for a in data["areas"]:
             rows.append([a["name"], *[_fmt(a["values"].get(k.id, {}).get("value"), k) for k in table_kpis]])

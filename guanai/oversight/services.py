@@ -135,12 +135,12 @@ def stratified_sample(
         for k in strata:
             alloc[k] += extra[k]
         left = size - sum(alloc.values())
-        for k in sorted(strata, key=lambda k: (-(shares[k] - int(shares[k])), k)):
-            if left <= 0:
-                break
-            if alloc[k] < len(strata[k]):
-                alloc[k] += 1
-                left -= 1
+        order = sorted(strata, key=lambda k: (-(shares[k] - int(shares[k])), k))
+        while left > 0:  # largest remainders first; strata already full pass their turn on
+            for k in order:
+                if left > 0 and alloc[k] < len(strata[k]):
+                    alloc[k] += 1
+                    left -= 1
     rng = random.Random(seed)
     return {k: sorted(rng.sample(strata[k], alloc[k])) for k in strata if alloc[k]}
 
@@ -486,7 +486,7 @@ def annual_report_remind(*, today: dt.date) -> int:
         AnnualReport.objects.filter(year=today.year, submitted_at__isnull=False).values_list("region_id", flat=True)
     )
     created = 0
-    week = today.isocalendar()[1]
+    week = (today - start).days // 7  # one notice per officer in each week counted from the first reminder day
     for officer in User.objects.filter(is_active=True, role="district_officer").select_related("region"):
         if officer.region_id is None or officer.region_id in submitted:
             continue
