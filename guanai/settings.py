@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "guanai.jobs",
     "guanai.visits",
     "guanai.protection",
+    "guanai.support",
     "guanai.workforce",
     "guanai.oversight",
     "guanai.web",

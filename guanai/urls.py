@@ -9,6 +9,7 @@ urlpatterns = [
     path("oversight/", include("guanai.oversight.urls")),
     path("workforce/", include("guanai.workforce.urls")),
     path("children/", include("guanai.registry.import_urls")),
+    path("users/", include("guanai.accounts.urls")),
     path("", include("guanai.web.urls")),
 ]
 

@@ -175,6 +175,10 @@ class BenefitEnrolment(models.Model):
         ORPHAN = "orphan_allowance", "孤儿基本生活费"
         UNSUPPORTED = "unsupported_allowance", "事实无人抚养基本生活补贴"
         TEMPORARY = "temporary", "临时救助"
+        # Added by the support app (issue #7): §9 rehabilitation and medical assistance, §10 education aid.
+        DISABILITY_REHAB = "disability_rehab", "残疾儿童康复救助"
+        MEDICAL_AID = "medical_aid", "医疗救助"
+        EDUCATION_AID = "education_aid", "教育资助"
 
     household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.CASCADE, related_name="benefits")
     child = models.ForeignKey(Child, null=True, blank=True, on_delete=models.CASCADE, related_name="benefits")
@@ -182,9 +186,14 @@ class BenefitEnrolment(models.Model):
     start = models.DateField("起始日期")
     end = models.DateField("终止日期", null=True, blank=True)
     monthly_amount = models.DecimalField("月标准（元）", max_digits=8, decimal_places=2, null=True, blank=True)
+    # One-off payments (临时救助, 康复救助, 教育资助) have an amount rather than a monthly standard.
+    lump_sum = models.DecimalField("一次性金额（元）", max_digits=10, decimal_places=2, null=True, blank=True)
+    note = models.CharField("备注", max_length=200, blank=True, db_default="")
 
     class Meta:
         verbose_name = verbose_name_plural = "救助保障"
+        # Eligibility and gap checks look for enrolments of some kinds active on a day.
+        indexes = [models.Index(fields=["kind", "start"], name="benefit_kind_start")]
 
     def __str__(self) -> str:
         return self.get_kind_display()

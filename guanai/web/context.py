@@ -26,6 +26,7 @@ NAV = [
     ("oversight:milestones", "工作节点", "oversight.manage", 3),
     ("oversight:tasks", "整改任务", "visit.record", 5),
     ("web:audit", "审计查询", "audit.view", 5),
+    ("accounts:users", "账号管理", "user.manage", 5),
     ("jobs:list", "我的任务", None, 5),
     ("visits:notifications", "通知", None, 5),
     ("api:docs", "接口文档", "region.import", 5),
