@@ -317,9 +317,43 @@ def test_refresh_replaces_a_periods_rows_and_records_the_rule_version():
     assert KpiSnapshot.objects.get(kpi="contact_rate", region_code=VILLAGE).rule_version == 1
 
 
+@time_machine.travel(NOW, tick=False)
+def test_benefit_coverage_uses_the_one_eligibility_implementation():
+    from guanai.registry.models import BenefitEnrolment
+
+    def orphan(village: str, name: str):
+        child = make_child(village, name)
+        ChildGroup.objects.create(
+            child=child,
+            code="orphan",
+            explanation="父母均已死亡",
+            rule_id="orphan",
+            rule_version=1,
+            source="s",
+            derived_on=TODAY,
+        )
+        return child
+
+    covered = orphan(VILLAGE, "甲")
+    BenefitEnrolment.objects.create(child=covered, kind="orphan_allowance", start=dt.date(2025, 1, 1))
+    orphan(VILLAGE, "乙")  # no allowance: a gap
+    lapsed = orphan(NEIGHBOUR_VILLAGE, "丙")
+    BenefitEnrolment.objects.create(
+        child=lapsed, kind="orphan_allowance", start=dt.date(2025, 1, 1), end=dt.date(2026, 10, 31)
+    )
+    make_child(VILLAGE, "丁")  # eligible for nothing: not in the denominator
+
+    refresh("benefit_coverage")
+
+    # Eligible: 甲, 乙 (测试一村), 丙 (测试二村); covered on 11-20: 甲 only.
+    assert snap("benefit_coverage", VILLAGE, "2026-11") == (1, 2, 50.0)
+    assert snap("benefit_coverage", NEIGHBOUR_VILLAGE, "2026-11") == (0, 1, 0.0)
+    assert snap("benefit_coverage", TOWNSHIP, "2026-11") == (1, 3, 33.33)
+
+
 def test_pending_kpis_are_not_computed():
     from guanai.lib.errors import DomainError
 
     with pytest.raises(DomainError) as exc:
-        kpi_refresh(day=TODAY, today=TODAY, only=["benefit_coverage"])
-    assert "benefit_coverage" in exc.value.message
+        kpi_refresh(day=TODAY, today=TODAY, only=["dropouts_returned"])
+    assert "dropouts_returned" in exc.value.message

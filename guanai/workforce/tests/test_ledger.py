@@ -7,8 +7,17 @@ import datetime as dt
 
 import pytest
 
-from conftest import DISTRICT, NEIGHBOUR_VILLAGE, OTHER_DISTRICT, OTHER_TOWNSHIP_VILLAGE, TOWNSHIP, VILLAGE, client_for
-from conftest import make_child, make_user
+from conftest import (
+    DISTRICT,
+    NEIGHBOUR_VILLAGE,
+    OTHER_DISTRICT,
+    OTHER_TOWNSHIP_VILLAGE,
+    TOWNSHIP,
+    VILLAGE,
+    client_for,
+    make_child,
+    make_user,
+)
 from guanai.audit.models import AuditEvent
 from guanai.lib.errors import DomainError, PermissionRefused
 from guanai.registry.models import ChildGroup
