@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "guanai.visits",
     "guanai.protection",
     "guanai.support",
+    "guanai.workforce",
+    "guanai.oversight",
     "guanai.web",
     "guanai.api",
 ]
