@@ -20,7 +20,7 @@ from guanai.lib.regioncode import LEVEL_PREFIX_LENGTH
 from guanai.regions.models import Region
 from guanai.registry.models import Child
 from guanai.registry.selectors import children_for
-from guanai.visits.models import CadencePeriod, Problem, Visit, VisitSettings, WorkLogEntry
+from guanai.visits.models import CadencePeriod, ChildVisitState, Problem, Visit, VisitSettings, WorkLogEntry
 from guanai.visits.obligations import (
     STATE_ORDER,
     Obligation,
@@ -129,24 +129,42 @@ def worklist_for(user: User, *, today: dt.date, region: str = "", limit: int | N
     return items
 
 
+def _modes_of(kind: str) -> list[str]:
+    return list(next(o for o in visit_rules().obligations if o["id"] == kind)["satisfied_by"])
+
+
+def _done_in(modes: list[str], start: dt.date, today: dt.date) -> Q:
+    """On ChildVisitState: a visit of one of ``modes`` on a day in [start, today]. The summary keeps the latest
+    day per mode, so a child with a later visit of that mode (after ``today`` — a past ``today``) is checked
+    against visits_visit itself; for the current day that branch never runs."""
+    exact = Exists(
+        Visit.objects.filter(
+            child_id=OuterRef("child_id"), mode__in=modes, visited_on__gte=start, visited_on__lte=today
+        )
+    )
+    done = Q()
+    for m in modes:
+        done |= Q(**{f"last_{m}_on__gte": start, f"last_{m}_on__lte": today})
+        done |= Q(**{f"last_{m}_on__gt": today}) & Q(exact)
+    return done
+
+
 def completion_by_area(user: User, *, today: dt.date, level: int) -> list[dict[str, Any]]:
     """Per area at ``level``: children on the roll, contacted this month, home-visited this quarter — one
-    aggregate query, no per-child Python."""
+    aggregate over the maintained per-child summary (visits.ChildVisitState), no per-child Python."""
     if not user.can("visit.view"):
         raise PermissionRefused("您的角色无权查看完成情况")
     n = LEVEL_PREFIX_LENGTH[level]
-    m_start, m_end = month_start(today), month_end(today)
-    q_start, q_end = period(today, 3)
-    contacted = Visit.objects.filter(child=OuterRef("pk"), visited_on__gte=m_start, visited_on__lte=min(m_end, today))
-    home = Visit.objects.filter(
-        child=OuterRef("pk"), mode="home", visited_on__gte=q_start, visited_on__lte=min(q_end, today)
-    )
+    m_start, q_start = month_start(today), period(today, 3)[0]
+    states = scoped(ChildVisitState.objects.filter(on_roll=True), user, field="village_code", permission="child.view")
     rows = (
-        children_for(user)
-        .exclude(status=Child.Status.EXITED)
-        .annotate(area=Substr("village_id", 1, n), c=Exists(contacted), h=Exists(home))
+        states.annotate(area=Substr("village_code", 1, n))
         .values("area")
-        .annotate(children=Count("id"), contacted=Count("id", filter=Q(c=True)), home=Count("id", filter=Q(h=True)))
+        .annotate(
+            children=Count("pk"),
+            contacted=Count("pk", filter=_done_in(_modes_of("contact"), m_start, today)),
+            home=Count("pk", filter=_done_in(_modes_of("home_visit"), q_start, today)),
+        )
         .order_by("area")
     )
     names = dict(Region.objects.filter(code__in=[r["area"].ljust(12, "0") for r in rows]).values_list("code", "name"))
