@@ -100,3 +100,35 @@ def test_completion_on_a_past_day_ignores_later_visits_but_counts_earlier_ones(c
     assert (table["500230101000"]["contacted"], table["500230101000"]["home_visited"]) == (0, 0)
     table = {r["code"]: r for r in completion_by_area(cast["charlie"], today=TODAY, level=4)}
     assert (table["500230101000"]["contacted"], table["500230101000"]["home_visited"]) == (1, 1)
+
+
+@time_machine.travel(NOW)
+def test_the_worklist_from_the_summary_equals_obligations_over_all_visits(cast, roll):
+    from guanai.visits.obligations import obligations_on
+    from guanai.visits.selectors import effective_settings, schedules, worklist_for
+
+    child, other = roll["village"], roll["neighbour_village"]
+    for day, mode in [
+        (dt.date(2026, 8, 14), "home"),
+        (dt.date(2026, 9, 30), "phone"),
+        (dt.date(2026, 10, 3), "school"),
+        (dt.date(2026, 10, 28), "home"),
+        (dt.date(2026, 11, 18), "video"),
+    ]:
+        raw_visit(child, cast["alice"], day, mode)
+    raw_visit(other, cast["alice"], dt.date(2026, 11, 1), "home")
+    for today in (dt.date(2026, 9, 15), dt.date(2026, 10, 1), dt.date(2026, 10, 27), dt.date(2026, 11, 2), TODAY):
+        rows = list(Child.objects.filter(pk__in=[child.pk, other.pk]))
+        plans = schedules(rows, today)
+        expected = {
+            c.pk: obligations_on(
+                plans[c.pk],
+                [(v.visited_on, v.mode) for v in Visit.objects.filter(child=c)],
+                today,
+                effective_settings(),
+            )
+            for c in rows
+        }
+        got = {w.child.pk: w.obligations for w in worklist_for(cast["bob"], today=today)}
+        assert got[child.pk] == expected[child.pk], today
+        assert got[other.pk] == expected[other.pk], today
