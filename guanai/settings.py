@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "guanai.jobs",
     "guanai.visits",
     "guanai.protection",
+    "guanai.discovery",
     "guanai.support",
     "guanai.workforce",
     "guanai.oversight",

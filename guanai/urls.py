@@ -11,6 +11,7 @@ urlpatterns = [
     path("oversight/", include("guanai.oversight.urls")),
     path("workforce/", include("guanai.workforce.urls")),
     path("children/", include("guanai.registry.import_urls")),
+    path("discovery/", include("guanai.discovery.urls")),
     path("users/", include("guanai.accounts.urls")),
     path("", include("guanai.web.urls")),
 ]

@@ -16,6 +16,8 @@ NAV = [
     ("protection:report-new", "强制报告", "report.file", 5),
     ("protection:inbox", "报告受理", "report.handle", 5),
     ("protection:cases", "个案", "case.manage", 5),
+    ("discovery:findings", "比对线索", "finding.handle", 5),
+    ("discovery:home", "数据比对", "discovery.run", 5),
     ("support:index", "精准帮扶", "support.manage", 5),
     ("support:provider", "转介服务", "support.provide", 5),
     ("visits:completion", "完成情况", "visit.view", 4),
