@@ -6,6 +6,7 @@ app_name = "oversight"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("refresh/", views.refresh, name="refresh"),
     path("annual/", views.annual, name="annual"),
     path("annual/download/", views.annual_download, name="annual-download"),
     path("national/", views.national_export, name="national-export"),

@@ -103,6 +103,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+@require_POST
+def refresh(request: HttpRequest) -> HttpResponse:
+    """Recompute the snapshots now (all regions: the figures are shared), as a background job with progress."""
+    from guanai.jobs.runner import job_enqueue
+
+    user = _user(request)
+    if not user.can("oversight.manage"):
+        raise PermissionRefused("您的角色无权更新指标")
+    today = timezone.localdate()
+    job = job_enqueue(
+        kind="oversight.kpi_refresh", title=f"更新督导指标快照 {today}", params={"day": today.isoformat()}, actor=user
+    )
+    return redirect("jobs:detail", pk=job.pk)
+
+
 # --- the annual report ---------------------------------------------------------------------------------------
 
 

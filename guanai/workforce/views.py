@@ -250,7 +250,21 @@ def organisations(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         p = request.POST
-        if p.get("action") == "project":
+        if p.get("action") == "volunteer":
+            org = sel.organisations_for(user).filter(pk=p.get("organisation") or 0).first()
+            done, error = _attempt(
+                request,
+                lambda: svc.volunteer_register(
+                    actor=user,
+                    name=p.get("name", ""),
+                    district=p.get("district", ""),
+                    registered_on=parse_date(p.get("registered_on") or timezone.localdate().isoformat()),
+                    organisation=org,
+                    skills=p.get("skills", ""),
+                    phone=p.get("phone", ""),
+                ),
+            )
+        elif p.get("action") == "project":
             org = sel.organisations_for(user).filter(pk=p.get("organisation") or 0).first()
             if org is None:
                 raise NotFound()
@@ -290,7 +304,7 @@ def organisations(request: HttpRequest) -> HttpResponse:
     orgs = list(
         sel.organisations_for(user)
         .select_related("district")
-        .annotate(n_projects=Count("projects"))
+        .annotate(n_projects=Count("projects", distinct=True), n_volunteers=Count("volunteer_set", distinct=True))
         .order_by("-cultivated_year", "name")[:500]
     )
     year = timezone.localdate().year
