@@ -72,6 +72,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
             "staff": list(staff.order_by("status", "kind", "name")[:500]),
             "gaps": gaps,
             "no_director": sum(1 for g in gaps if g.have == 0),
+            "short": sum(1 for g in gaps if g.have > 0),
             "kind": kind,
             "can_manage": user.can("workforce.manage"),
             "today": today,
