@@ -98,7 +98,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "period": f"{day:%Y-%m}",
             "months": [f"{add_months(today, -i):%Y-%m}" for i in range(24)],
             "can_manage": user.can("oversight.manage"),
-            "computed_at": max((c["current"].get("computed_at") or "" for c in data["cards"]), default=""),
+            "computed_at": _latest(data["cards"]),
         },
     )
 
@@ -117,6 +117,11 @@ def refresh(request: HttpRequest) -> HttpResponse:
         kind="oversight.kpi_refresh", title=f"更新督导指标快照 {today}", params={"day": today.isoformat()}, actor=user
     )
     return redirect("jobs:detail", pk=job.pk)
+
+
+def _latest(cards: list[dict[str, Any]]) -> dt.datetime | None:
+    stamps = [c["current"].get("computed_at") for c in cards if c["current"].get("computed_at")]
+    return timezone.localtime(dt.datetime.fromisoformat(max(stamps))) if stamps else None
 
 
 # --- the annual report ---------------------------------------------------------------------------------------
