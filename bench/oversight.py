@@ -3,13 +3,13 @@ report of the largest district — on PostgreSQL with (by default) 1,000,000 chi
 
     .venv/bin/python -m bench.oversight [--children N] [--months 6] [--keep] [--reuse DIR] [--record]
 
-Set-up (not measured): ``seed_demo`` over 4 districts; children put on the roll ~2 years ago and a visit history
-of ``--months`` months written set-wise (bench.visits); care groups written set-wise for 58 % of the children (the
+Set-up (not measured): `seed_demo` over 4 districts; children put on the roll ~2 years ago and a visit history
+of `--months` months written set-wise (bench.visits); care groups written set-wise for 58 % of the children (the
 KPIs only count them; group derivation itself is benchmarked in "Registry"); a workforce ledger — a director
 appointed to 90 % of the villages, a supervisor per township, a district training attended by 85 % of the
 directors, two organisations per district; mandatory reports with routings (bench.visits has none).
 
-Measured: ``kpi_refresh`` of all active KPIs for all regions (target ≤ 2 minutes); then 11 earlier months of
+Measured: `kpi_refresh` of all active KPIs for all regions (target ≤ 2 minutes); then 11 earlier months of
 snapshots are copied from the fresh ones with SQL (the dashboard's cost depends on the number of snapshot rows it
 reads, not their values) and the city dashboard is timed through Django's test client (page and API, target
 p95 ≤ 300 ms); then the annual report of the largest district, PDF and Excel (target ≤ 30 s each).

@@ -298,8 +298,11 @@ def _table(pdf: FPDF, rows: list[list[str]], widths: Sequence[float]) -> None:
 
 
 def _bar_chart(pdf: FPDF, title: str, items: list[tuple[str, float | None]], target: float) -> None:
-    """Horizontal bars (percentages), worst first, with the target as a dashed line."""
-    items = items[:25]
+    """Horizontal bars (percentages), worst first, with the target as a dashed line (the 25 worst at most; the
+    table above lists every area)."""
+    if len(items) > 25:
+        title += f"（最差的25个，共{len(items)}个）"
+        items = items[:25]
     bar_h, gap, label_w = 4.2, 1.4, 34.0
     height = 10 + len(items) * (bar_h + gap)
     if pdf.will_page_break(height + 4):

@@ -81,14 +81,34 @@ DIRECTOR_FIELDS: list[tuple[str, Getter]] = [
 ]
 
 
-def _write(out: IO[str], fields: list[tuple[str, Getter]], rows: Iterator[Any], today: dt.date) -> int:
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([h for h, _ in fields])
-    n = 0
+def _rows(fields: list[tuple[str, Getter]], rows: Iterator[Any], today: dt.date) -> Iterator[list[str]]:
+    yield [h for h, _ in fields]
     for row in rows:
-        writer.writerow([neutralise(str(get(row, today))) for _, get in fields])
+        yield [neutralise(str(get(row, today))) for _, get in fields]
+
+
+def _write(out: IO[str], lines: Iterator[list[str]]) -> int:
+    writer = csv.writer(out, lineterminator="\r\n")
+    n = -1  # the header is not a row
+    for line in lines:
+        writer.writerow(line)
         n += 1
     return n
+
+
+class _Echo:
+    """A file-like object whose write returns the text: lets csv.writer feed a streaming response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def stream(lines: Iterator[list[str]]) -> Iterator[str]:
+    """CSV text line by line (a BOM first), for a streaming download of any size."""
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    yield "\ufeff"
+    for line in lines:
+        yield writer.writerow(line)
 
 
 def _chunks(qs: QuerySet[Any]) -> Iterator[Any]:
@@ -101,16 +121,21 @@ def _chunks(qs: QuerySet[Any]) -> Iterator[Any]:
         last = batch[-1].pk
 
 
-def export_children(out: IO[str], children: QuerySet[Child], *, today: dt.date) -> int:
-    """``children`` is a scoped queryset (registry.selectors); written in chunks of ``CHUNK``."""
+def child_lines(children: QuerySet[Child], *, today: dt.date) -> Iterator[list[str]]:
+    """The header and one line per child of ``children`` (a scoped queryset from registry.selectors), read in
+    chunks of ``CHUNK``."""
     qs = children.select_related("village").prefetch_related(
         Prefetch("groups", queryset=ChildGroup.objects.order_by("code"))
     )
-    return _write(out, CHILD_FIELDS, _chunks(qs), today)
+    return _rows(CHILD_FIELDS, _chunks(qs), today)
 
 
-def export_directors(out: IO[str], prefix: str, *, today: dt.date) -> int:
-    """Serving directors and supervisors with their open appointments inside ``prefix`` (one row each)."""
+def export_children(out: IO[str], children: QuerySet[Child], *, today: dt.date) -> int:
+    return _write(out, child_lines(children, today=today))
+
+
+def director_lines(prefix: str, *, today: dt.date) -> Iterator[list[str]]:
+    """Serving directors and supervisors with their open appointments inside ``prefix`` (one line each)."""
     from guanai.accounts.scope import in_prefix
     from guanai.workforce.selectors import active_appointments
 
@@ -120,4 +145,8 @@ def export_directors(out: IO[str], prefix: str, *, today: dt.date) -> int:
         .select_related("profile", "region")
         .prefetch_related("profile__trainings__event")
     )
-    return _write(out, DIRECTOR_FIELDS, _chunks(qs), today)
+    return _rows(DIRECTOR_FIELDS, _chunks(qs), today)
+
+
+def export_directors(out: IO[str], prefix: str, *, today: dt.date) -> int:
+    return _write(out, director_lines(prefix, today=today))

@@ -5,7 +5,10 @@ from guanai.oversight import views
 app_name = "oversight"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    # The dashboard has its own path so that the navigation does not highlight it on every oversight page.
+    path("", views.dashboard, name="index"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("refresh/", views.refresh, name="refresh"),
     path("annual/", views.annual, name="annual"),
     path("annual/download/", views.annual_download, name="annual-download"),
     path("national/", views.national_export, name="national-export"),

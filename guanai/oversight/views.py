@@ -4,12 +4,12 @@ and the national exports. Thin: parse input, call one selector or service, rende
 from __future__ import annotations
 
 import datetime as dt
-import io
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -98,9 +98,30 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "period": f"{day:%Y-%m}",
             "months": [f"{add_months(today, -i):%Y-%m}" for i in range(24)],
             "can_manage": user.can("oversight.manage"),
-            "computed_at": max((c["current"].get("computed_at") or "" for c in data["cards"]), default=""),
+            "computed_at": _latest(data["cards"]),
         },
     )
+
+
+@login_required
+@require_POST
+def refresh(request: HttpRequest) -> HttpResponse:
+    """Recompute the snapshots now (all regions: the figures are shared), as a background job with progress."""
+    from guanai.jobs.runner import job_enqueue
+
+    user = _user(request)
+    if not user.can("oversight.manage"):
+        raise PermissionRefused("您的角色无权更新指标")
+    today = timezone.localdate()
+    job = job_enqueue(
+        kind="oversight.kpi_refresh", title=f"更新督导指标快照 {today}", params={"day": today.isoformat()}, actor=user
+    )
+    return redirect("jobs:detail", pk=job.pk)
+
+
+def _latest(cards: list[dict[str, Any]]) -> dt.datetime | None:
+    stamps = [c["current"].get("computed_at") for c in cards if c["current"].get("computed_at")]
+    return timezone.localtime(dt.datetime.fromisoformat(max(stamps))) if stamps else None
 
 
 # --- the annual report ---------------------------------------------------------------------------------------
@@ -206,8 +227,11 @@ def annual_download(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def national_export(request: HttpRequest) -> HttpResponse:
-    from guanai.oversight.national import export_children, export_directors
+def national_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The national-system CSV of the user's jurisdiction, or of ``?region=`` inside it, streamed (a district's
+    file has hundreds of thousands of lines)."""
+    from guanai.accounts.scope import in_prefix
+    from guanai.oversight.national import child_lines, director_lines, stream
     from guanai.registry.selectors import children_for
 
     user = _user(request)
@@ -216,18 +240,16 @@ def national_export(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind not in ("children", "directors"):
         raise NotFound()
+    region = sel.dashboard_region(user, request.GET.get("region", ""))
     today = timezone.localdate()
-    out = io.StringIO()
     if kind == "children":
-        export_children(out, children_for(user), today=today)
+        lines = child_lines(children_for(user).filter(in_prefix("village_id", region.prefix)), today=today)
     else:
-        export_directors(out, region_prefix(user) or "", today=today)
+        lines = director_lines(region.prefix, today=today)
     with transaction.atomic():
-        access_record(
-            actor=user, action=f"national.export.{kind}", object_type="region", object_id=user.region_id or ""
-        )
-    response = HttpResponse(("\ufeff" + out.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="national-{kind}-{(user.region_id or "")[:6]}-{today}.csv"'
+        access_record(actor=user, action=f"national.export.{kind}", object_type="region", object_id=region.code)
+    response = StreamingHttpResponse(stream(lines), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="national-{kind}-{region.code[:6]}-{today}.csv"'
     return response
 
 

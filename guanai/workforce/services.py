@@ -25,6 +25,7 @@ from guanai.workforce.models import (
     StaffProfile,
     TrainingAttendance,
     TrainingEvent,
+    Volunteer,
 )
 from guanai.workforce.selectors import training_topics, workforce_rules
 
@@ -361,3 +362,41 @@ def project_add(
         after={"region": place.code, "children_reached": children_reached},
     )
     return project
+
+
+@transaction.atomic
+def volunteer_register(
+    *,
+    actor: User,
+    name: str,
+    district: str,
+    registered_on: dt.date,
+    organisation: SocialOrganisation | None = None,
+    skills: str = "",
+    phone: str = "",
+) -> Volunteer:
+    """A volunteer (§17 社会组织和志愿者), optionally with the organisation they serve with. Only the phone's mask
+    is kept: the ledger needs to show a volunteer, not to call them from the system."""
+    region = _region(district, levels=[3], what="所在区县")
+    _require(actor, region.code)
+    if not name.strip():
+        raise DomainError("name_required", "请填写志愿者姓名")
+    if organisation is not None and organisation.district_id != region.code:
+        raise DomainError("org_other_district", "志愿者所在区县与社会组织不一致")
+    volunteer = Volunteer.objects.create(
+        name=name.strip(),
+        district=region,
+        organisation=organisation,
+        skills=skills.strip(),
+        phone_mask=privacy.protect_phone(phone).mask if phone.strip() else "",
+        registered_on=registered_on,
+    )
+    audit_record(
+        actor=actor,
+        action="volunteer.register",
+        object_type="volunteer",
+        object_id=volunteer.pk,
+        summary=f"登记志愿者{volunteer.name}",
+        after={"district": region.code, "organisation": organisation.pk if organisation else None},
+    )
+    return volunteer

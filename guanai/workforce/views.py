@@ -72,6 +72,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
             "staff": list(staff.order_by("status", "kind", "name")[:500]),
             "gaps": gaps,
             "no_director": sum(1 for g in gaps if g.have == 0),
+            "short": sum(1 for g in gaps if g.have > 0),
             "kind": kind,
             "can_manage": user.can("workforce.manage"),
             "today": today,
@@ -250,7 +251,21 @@ def organisations(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         p = request.POST
-        if p.get("action") == "project":
+        if p.get("action") == "volunteer":
+            org = sel.organisations_for(user).filter(pk=p.get("organisation") or 0).first()
+            done, error = _attempt(
+                request,
+                lambda: svc.volunteer_register(
+                    actor=user,
+                    name=p.get("name", ""),
+                    district=p.get("district", ""),
+                    registered_on=parse_date(p.get("registered_on") or timezone.localdate().isoformat()),
+                    organisation=org,
+                    skills=p.get("skills", ""),
+                    phone=p.get("phone", ""),
+                ),
+            )
+        elif p.get("action") == "project":
             org = sel.organisations_for(user).filter(pk=p.get("organisation") or 0).first()
             if org is None:
                 raise NotFound()
@@ -290,7 +305,7 @@ def organisations(request: HttpRequest) -> HttpResponse:
     orgs = list(
         sel.organisations_for(user)
         .select_related("district")
-        .annotate(n_projects=Count("projects"))
+        .annotate(n_projects=Count("projects", distinct=True), n_volunteers=Count("volunteer_set", distinct=True))
         .order_by("-cultivated_year", "name")[:500]
     )
     year = timezone.localdate().year

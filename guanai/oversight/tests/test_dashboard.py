@@ -108,3 +108,14 @@ def test_kpi_definitions_are_listed(cast):
     assert {"contact_rate", "benefit_coverage", "orgs_cultivated"} <= ids
     assert next(k for k in body if k["id"] == "dropouts_returned")["status"] == "pending"
     assert next(k for k in body if k["id"] == "benefit_coverage")["status"] == "active"
+
+
+def test_an_officer_refreshes_the_snapshots_as_a_job(cast, villages):
+    from guanai.jobs.models import Job
+
+    response = client_for(cast["charlie"]).post("/oversight/refresh/")
+    job = Job.objects.get(kind="oversight.kpi_refresh")
+    assert response["Location"] == f"/jobs/{job.pk}/"
+    assert job.status == "succeeded" and job.result["快照行数"] > 0  # inline in tests
+    assert KpiSnapshot.objects.filter(kpi="orgs_cultivated", region_code=DISTRICT).exists()
+    assert client_for(cast["alice"]).post("/oversight/refresh/").status_code == 403

@@ -61,7 +61,7 @@ def test_the_district_officer_downloads_children_of_the_district_with_full_id_nu
     make_child(OTHER_DISTRICT_COMMUNITY, "刘小芳")
     response = client_for(cast["charlie"]).get("/oversight/national/?kind=children")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    data = rows(response.content.decode("utf-8"))
+    data = rows(b"".join(response.streaming_content).decode("utf-8"))
     assert [r["姓名"] for r in data] == ["王小明"]
     assert data[0]["公民身份号码"] == privacy.reveal(mine.id_number_enc)
     assert data[0]["字段版本"] == FIELDS_VERSION
@@ -82,3 +82,12 @@ def test_the_command_exports_directors(cast, villages, tmp_path):
     call_command("national", "export", "--kind", "directors", "--region", DISTRICT, "--out", str(out))
     data = rows(out.read_text(encoding="utf-8-sig"))
     assert [(r["姓名"], r["负责区域代码"], r["联系电话"]) for r in data] == [("李春梅", VILLAGE, "13812345678")]
+
+
+def test_the_city_exports_one_district_at_a_time_and_nothing_outside_its_jurisdiction(cast, villages):
+    make_child(VILLAGE, "王小明")
+    make_child(OTHER_DISTRICT_COMMUNITY, "刘小芳")
+    response = client_for(cast["diana"]).get(f"/oversight/national/?kind=children&region={DISTRICT}")
+    assert [r["姓名"] for r in rows(b"".join(response.streaming_content).decode("utf-8"))] == ["王小明"]
+    outside = client_for(cast["charlie"]).get("/oversight/national/?kind=children&region=500101000000")
+    assert outside.status_code == 404

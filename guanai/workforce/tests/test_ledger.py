@@ -198,3 +198,21 @@ def test_the_pages_show_the_ledger_and_register_a_person(cast):
     assert client_for(cast["bob"]).get("/workforce/").status_code == 200
     assert client.get("/workforce/trainings/").status_code == 200
     assert client.get("/workforce/organisations/").status_code == 200
+
+
+def test_volunteers_are_registered_with_a_masked_phone(cast):
+    charlie = cast["charlie"]
+    org = svc.organisation_register(actor=charlie, name="阳光社工", district=DISTRICT, cultivated_year=2026)
+    volunteer = svc.volunteer_register(
+        actor=charlie,
+        name="志愿者甲",
+        district=DISTRICT,
+        registered_on=DAY,
+        organisation=org,
+        skills="课业辅导",
+        phone="13812345678",
+    )
+    assert volunteer.phone_mask and volunteer.phone_mask != "13812345678"
+    assert "志愿者" in client_for(charlie).get("/workforce/organisations/").content.decode()
+    with pytest.raises(DomainError):
+        svc.volunteer_register(actor=charlie, name="", district=DISTRICT, registered_on=DAY)
