@@ -264,6 +264,26 @@ def orgs_cultivated(w: Window) -> Result:
     return _per_district({r["district_id"]: r["n"] for r in rows})
 
 
+@calculator("safety_events")
+def safety_events(w: Window) -> Result:
+    """Safety-education activities (support.Activity of kind 安全教育, §13) held in a village, community, township
+    or street of each district between the start of the year and ``as_of``."""
+    from guanai.support.models import Activity
+
+    rows = (
+        Activity.objects.filter(
+            kind=Activity.Kind.SAFETY,
+            starts_on__gte=w.start,
+            starts_on__lte=w.as_of,
+            region__level__gte=Region.Level.TOWNSHIP,
+        )
+        .annotate(district=Substr("region_id", 1, LEVEL_PREFIX_LENGTH[3]))
+        .values("district")
+        .annotate(n=Count("id"))
+    )
+    return _per_district({_area(r["district"], 3): r["n"] for r in rows})
+
+
 @calculator("spot_checks_done")
 def spot_checks_done(w: Window) -> Result:
     from guanai.oversight.models import SpotCheck

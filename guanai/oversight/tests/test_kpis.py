@@ -357,3 +357,29 @@ def test_pending_kpis_are_not_computed():
     with pytest.raises(DomainError) as exc:
         kpi_refresh(day=TODAY, today=TODAY, only=["dropouts_returned"])
     assert "dropouts_returned" in exc.value.message
+
+
+@time_machine.travel(NOW, tick=False)
+def test_safety_education_events_are_counted_per_district_for_the_year():
+    from guanai.support.models import Activity
+
+    officer = make_user("district_officer", DISTRICT, "officer")
+
+    def activity(kind: str, region: str, day: dt.date) -> None:
+        Activity.objects.create(
+            title="活动", kind=kind, region_id=region, starts_on=day, ends_on=day, created_by=officer
+        )
+
+    activity("safety", VILLAGE, dt.date(2026, 6, 1))  # counts
+    activity("safety", TOWNSHIP, dt.date(2026, 7, 1))  # counts: held in the township
+    activity("safety", DISTRICT, dt.date(2026, 7, 2))  # a district-level lecture is not 进村（社区）
+    activity("safety", VILLAGE, dt.date(2025, 12, 30))  # last year
+    activity("safety", VILLAGE, dt.date(2026, 12, 5))  # not held yet on 2026-11-20
+    activity("holiday", VILLAGE, dt.date(2026, 8, 1))  # not safety education
+
+    refresh("safety_events")
+
+    # 丰都县: 2 events; 万州区: none, listed with 0 so that it shows first; the city: 2.
+    assert snap("safety_events", DISTRICT, "2026") == (2, None, 2.0)
+    assert snap("safety_events", OTHER_DISTRICT, "2026") == (0, None, 0.0)
+    assert snap("safety_events", CITY, "2026") == (2, None, 2.0)
