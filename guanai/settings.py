@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "guanai.protection",
     "guanai.discovery",
     "guanai.support",
+    "guanai.workforce",
+    "guanai.oversight",
     "guanai.web",
     "guanai.api",
 ]
