@@ -153,10 +153,18 @@ def _score_findings(folder: Path) -> dict[str, Any]:
 
 
 def quality(args: argparse.Namespace) -> dict[str, Any]:
-    with Workspace(args.database, keep=args.keep, prefix="disc") as ws:
+    with Workspace(args.database, keep=args.keep, reuse=args.reuse, prefix="disc") as ws:
         folder = ws.workdir / "rosters"
-        prepared = _prepare(args.children, folder, args.extra, args.seed)
-        timings = prepared["timings"] | _import_all(folder)
+        if args.reuse:
+            # A kept workspace whose rosters are already imported: only the run is measured again.
+            import json
+
+            noise = json.loads((folder / "truth" / "noise.json").read_text(encoding="utf-8"))
+            prepared = {"timings": {}, "rows": noise["rows"], "noise": noise["applied"]}
+            timings: dict[str, float] = {}
+        else:
+            prepared = _prepare(args.children, folder, args.extra, args.seed)
+            timings = prepared["timings"] | _import_all(folder)
         from guanai.discovery.engine import discovery_run
 
         t = time.perf_counter()
@@ -282,6 +290,7 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--database", default="sqlite")
         p.add_argument("--seed", type=int, default=2024)
         p.add_argument("--keep", action="store_true")
+        p.add_argument("--reuse", default=None, help="a kept workspace (rosters imported): measure the run only")
         if name == "compare":
             p.add_argument("--rows", type=int, default=100_000)
         else:

@@ -461,8 +461,12 @@ def _candidates(session: Session, left: pl.DataFrame, targets: pl.DataFrame) -> 
     con = session.con
     _table(con, "cand_l", _match_frame(left))
     _table(con, "cand_r", _match_frame(targets))
-    conditions = " OR ".join(f"({r})" for r in comparisons.BLOCKING_RULES)
-    ids = con.execute(f"SELECT DISTINCT r.unique_id FROM cand_l l JOIN cand_r r ON {conditions}").fetchall()
+    # One equi-join per blocking rule, united: an OR of the rules in one join condition cannot be hashed and
+    # degrades to a nested loop over all pairs.
+    union = " UNION ".join(
+        f"SELECT r.unique_id FROM cand_l l JOIN cand_r r ON {rule}" for rule in comparisons.BLOCKING_RULES
+    )
+    ids = con.execute(union).fetchall()
     wanted = [i[0] for i in ids]
     return targets.filter(pl.col("unique_id").is_in(wanted))
 
