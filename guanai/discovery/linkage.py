@@ -338,7 +338,7 @@ def _decisions() -> pl.DataFrame:
     return frame.unique(subset=["row_id", "child_id", "target_id"], keep="last")
 
 
-def _resolve(scored: pl.DataFrame, accept_at: float, review_at: float, margin: float) -> pl.DataFrame:
+def _resolve(scored: pl.DataFrame, accept_at: float, review_at: float) -> pl.DataFrame:
     """Best candidate per roster row; accepted when sure and clearly ahead of the runner-up, else for review."""
     if scored.is_empty():
         return scored.with_columns(pl.lit("").alias("state"))
@@ -363,7 +363,7 @@ def link_all(
     """All links of all imported rows, with decisions applied. Returns the frame the caller writes."""
     report = progress or (lambda done, total, message: None)
     cfg = linkage_settings()
-    accept_at, review_at, margin = float(cfg["accept_at"]), float(cfg["review_at"]), float(cfg["runner_up_margin"])
+    accept_at, review_at = float(cfg["accept_at"]), float(cfg["review_at"])
     timings: dict[str, float] = {}
     counts: dict[str, int] = {}
     decisions = _decisions()
@@ -427,7 +427,7 @@ def link_all(
                 if not strong.is_empty() and not right_no_id.is_empty():
                     scored = pl.concat([scored, predict(session, model, strong, right_no_id, threshold)])
                 scored = _apply_rejections(scored, decisions, kind)
-                resolved = _resolve(scored, accept_at, review_at, margin)
+                resolved = _resolve(scored, accept_at, review_at)
                 counts[f"{source}_{kind}_probabilistic"] = resolved.filter(pl.col("state") == "accepted").height
                 counts[f"{source}_{kind}_pending"] = resolved.filter(pl.col("state") == "pending").height
                 frames.append(resolved.with_columns(pl.lit("probabilistic").alias("method")))
