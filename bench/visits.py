@@ -17,7 +17,7 @@ Measured: ``worklist_for`` and ``GET /visits/`` as directors of the 50 largest v
 request another child of the client's own village) against a real server: gunicorn (``-w 4 --threads 4``)
 on 127.0.0.1 with ``--clients`` concurrent clients (threads with keep-alive connections, one director each)
 for ``--duration`` seconds, once without think time (saturation) and once with ``--think`` seconds of mean
-think time per client. gunicorn is not a dependency of the project: ``.venv/bin/pip install gunicorn``.
+think time per client (gunicorn is a dependency of the project: the production server).
 """
 
 from __future__ import annotations
@@ -262,7 +262,7 @@ def server(ws: c.Workspace, workers: int, threads: int, port: int = PORT) -> Ite
     if not binary.exists():
         found = shutil.which("gunicorn")
         if not found:
-            raise SystemExit("gunicorn is not installed: .venv/bin/pip install gunicorn")
+            raise SystemExit("gunicorn is not installed (a dependency of the project): make lint reinstalls .venv")
         binary = Path(found)
     env = {
         **os.environ,
