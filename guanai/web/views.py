@@ -178,7 +178,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        n = self.object_list[: self.cap + 1].count()  # type: ignore[attr-defined]  # a QuerySet
+        # Unordered, so that the database may stop at cap + 1 matches instead of sorting them all.
+        n = self.object_list.order_by()[: self.cap + 1].count()  # type: ignore[attr-defined]  # a QuerySet
         self.capped = n > self.cap
         return min(n, self.cap)
 
