@@ -1184,6 +1184,7 @@ def plans_draft_batch(*, actor: User, region_code: str, on: dt.date, progress: A
     in one run): needs, groups, referrals and candidate services are loaded set-wise; each village's candidate
     services are loaded once; plans, actions and timeline lines are written in bulk per chunk."""
     from guanai.support.matching import (
+        CandidateSet,
         ChildContext,
         active_counts,
         candidates_for_prefixes,
@@ -1231,7 +1232,7 @@ def plans_draft_batch(*, actor: User, region_code: str, on: dt.date, progress: A
                 involved[child_id].add(provider_id)
             if status in Referral.ACTIVE:
                 referred[child_id].add(service_id)
-    by_village: dict[str, list[Any]] = {}
+    by_village: dict[str, CandidateSet] = {}
     ancestors = [prefix[:n] for n in (2, 4, 6, 9, 12) if n <= len(prefix)]
     used = active_counts(
         ServiceArea.objects.filter(Q(prefix__in=ancestors) | Q(prefix__startswith=prefix))
@@ -1248,7 +1249,7 @@ def plans_draft_batch(*, actor: User, region_code: str, on: dt.date, progress: A
             for child_id in chunk:
                 village, birth, sex = info[child_id]
                 if village not in by_village:
-                    by_village[village] = candidates_for_prefixes(village_prefixes(village))
+                    by_village[village] = CandidateSet(candidates_for_prefixes(village_prefixes(village)), used)
                 needs = needs_by_child[child_id]
                 ctx = ChildContext(
                     child_id,
@@ -1261,7 +1262,7 @@ def plans_draft_batch(*, actor: User, region_code: str, on: dt.date, progress: A
                     frozenset(referred[child_id]),
                 )
                 suggestions: dict[int, tuple[int, str]] = {}
-                for s in rank(ctx, by_village[village], used, on=on):
+                for s in rank(ctx, by_village[village], on=on, cover_needs=True):
                     for need_id in s.need_ids:
                         suggestions.setdefault(need_id, (s.service_id, f"{s.provider_name}“{s.service_name}”"))
                 goals, actions = _draft_for(
