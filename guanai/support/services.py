@@ -47,6 +47,7 @@ from guanai.support.models import (
 )
 
 DOMAIN_LABELS = dict(Domain.choices)
+VISIT_WINDOW_DAYS = 100  # visit checklists older than this no longer raise needs
 
 
 def _require(user: User, permission: str, message: str) -> None:
@@ -374,7 +375,12 @@ def needs_derive(*, child_ids: Iterable[int] | None, on: dt.date) -> dict[str, i
     visit_map = data["from_visit_checklist"]
     from guanai.visits.models import Visit
 
-    visits = Visit.objects.filter(child__in=base.values("pk")).order_by("child_id", "-visited_at")
+    # Only recent visits count (a quarter's home visit supersedes older ones); this bounds the nightly run over
+    # the whole registry to a few visits per child.
+    recent = on - dt.timedelta(days=VISIT_WINDOW_DAYS)
+    visits = Visit.objects.filter(child__in=base.values("pk"), visited_on__gte=recent, visited_on__lte=on).order_by(
+        "child_id", "-visited_at"
+    )
     latest: dict[int, tuple[dict[str, dict[str, str]], dt.date]] = {}
     for child_id, checklist, visited_on in visits.values_list("child_id", "checklist", "visited_on").iterator(
         chunk_size=5000
