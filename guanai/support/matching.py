@@ -15,12 +15,15 @@ provider already involved (6), a service targeted at the child's group (3). Ties
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
-from django.db.models import Count
+from django.db.models import Count, TextField
+from django.db.models.functions import Cast
 
 from guanai.lib.dates import age_on
 from guanai.lib.regioncode import LEVEL_PREFIX_LENGTH
@@ -66,8 +69,9 @@ class ChildContext:
     referred_services: frozenset[int] = frozenset()
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """One service covering the child's village (a named tuple: thousands are built per match)."""
+
     service_id: int
     level: int
     name: str
@@ -87,31 +91,61 @@ def village_prefixes(village_id: str) -> list[str]:
     return [village_id[:n] for n in sorted(set(LEVEL_PREFIX_LENGTH.values()))]
 
 
+def _json_list(text: str | None, cache: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """A JSON list column read as text, parsed once per distinct value (a catalogue repeats few combinations)."""
+    if not text:
+        return ()
+    if text not in cache:
+        cache[text] = tuple(json.loads(text))
+    return cache[text]
+
+
 def candidates_for_prefixes(prefixes: Iterable[str]) -> list[Candidate]:
-    """Active services of active providers covering any of ``prefixes``, each with the deepest covering level."""
+    """Active services of active providers covering any of ``prefixes``, each with the deepest covering level.
+
+    The JSON columns are read as text and parsed once per distinct value: Django's per-row JSON conversion was
+    most of the time of a match against a large catalogue."""
     best: dict[int, Candidate] = {}
-    for row in ServiceArea.objects.filter(
-        prefix__in=list(prefixes), service__is_active=True, service__provider__is_active=True
-    ).values_list(
-        "service_id",
-        "level",
-        "service__name",
-        "service__domains",
-        "service__capacity",
-        "service__age_min",
-        "service__age_max",
-        "service__sex",
-        "service__groups",
-        "service__provider_id",
-        "service__provider__name",
-        "service__for_parents",
-        "service__programme",
-    ):
+    cache: dict[str, tuple[str, ...]] = {}
+    rows = (
+        ServiceArea.objects.filter(
+            prefix__in=list(prefixes), service__is_active=True, service__provider__is_active=True
+        )
+        .annotate(domains_text=Cast("service__domains", TextField()), groups_text=Cast("service__groups", TextField()))
+        .values_list(
+            "service_id",
+            "level",
+            "service__name",
+            "domains_text",
+            "service__capacity",
+            "service__age_min",
+            "service__age_max",
+            "service__sex",
+            "groups_text",
+            "service__provider_id",
+            "service__provider__name",
+            "service__for_parents",
+            "service__programme",
+        )
+    )
+    for row in rows:
         sid, level = row[0], row[1]
         if sid in best and best[sid].level >= level:
             continue
         best[sid] = Candidate(
-            sid, level, row[2], tuple(row[3] or ()), row[4], row[5], row[6], row[7], tuple(row[8] or ()), *row[9:]
+            sid,
+            level,
+            row[2],
+            _json_list(row[3], cache),
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            _json_list(row[8], cache),
+            row[9],
+            row[10],
+            bool(row[11]),
+            row[12],
         )
     return list(best.values())
 
@@ -128,6 +162,19 @@ def active_counts(service_ids: Iterable[int]) -> Counter[int]:
         ):
             counts[sid] = n
     return counts
+
+
+def active_counts_for_prefixes(prefixes: Iterable[str]) -> Counter[int]:
+    """Active referrals of the services covering ``prefixes`` (a join, not a list of thousands of ids)."""
+    covering = ServiceArea.objects.filter(prefix__in=list(prefixes)).values("service_id")
+    return Counter(
+        dict(
+            Referral.objects.filter(service_id__in=covering, status__in=Referral.ACTIVE)
+            .values("service_id")
+            .annotate(n=Count("id"))
+            .values_list("service_id", "n")
+        )
+    )
 
 
 def child_context(child: Child, *, needs: Iterable[Need] | None = None) -> ChildContext:
@@ -271,8 +318,9 @@ def match_services(*, child: Child, on: dt.date, limit: int = 10) -> list[Sugges
     ctx = child_context(child)
     if not ctx.needs:
         return []
-    candidates = candidates_for_prefixes(village_prefixes(child.village_id))
+    prefixes = village_prefixes(child.village_id)
+    candidates = candidates_for_prefixes(prefixes)
     wanted = {d for _, d, _ in ctx.needs}
     candidates = [c for c in candidates if wanted & set(c.domains)]
-    used = active_counts(c.service_id for c in candidates)
+    used = active_counts_for_prefixes(prefixes)
     return rank(ctx, CandidateSet(candidates, used), on=on, limit=limit)
