@@ -9,15 +9,20 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 
 
 def test_daily_jobs_are_enqueued_once_per_day_after_their_hour(db):
-    assert schedule_tick(dt.datetime(2026, 11, 29, 6, 0, tzinfo=TZ)) == ["registry.refresh", "protection.deadlines"]
+    assert schedule_tick(dt.datetime(2026, 11, 29, 6, 0, tzinfo=TZ)) == [
+        "registry.refresh",
+        "support.needs_refresh",
+        "protection.deadlines",
+    ]
     assert schedule_tick(dt.datetime(2026, 11, 29, 6, 40, tzinfo=TZ)) == []
     assert schedule_tick(dt.datetime(2026, 11, 29, 8, 0, tzinfo=TZ)) == ["visits.remind", "protection.deadlines"]
     assert schedule_tick(dt.datetime(2026, 11, 29, 8, 59, tzinfo=TZ)) == []
-    assert ScheduledRun.objects.count() == 4
+    assert ScheduledRun.objects.count() == 5
     assert set(Job.objects.values_list("status", flat=True)) == {"succeeded"}  # inline in tests
     assert schedule_tick(dt.datetime(2026, 11, 30, 8, 0, tzinfo=TZ)) == [
         "registry.refresh",
         "visits.remind",
+        "support.needs_refresh",
         "protection.deadlines",
     ]
 
