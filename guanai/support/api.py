@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from guanai.accounts.models import User
 from guanai.api.serializers import ErrorEnvelopeSerializer
+from guanai.audit.services import access_record
 from guanai.lib.errors import PermissionRefused
 from guanai.registry.selectors import child_get
 from guanai.support import selectors as sel
@@ -536,7 +537,10 @@ class ReferralsView(APIView):
     def get(self, request: Request) -> Response:
         user = _user(request)
         if user.can("support.provide"):
-            return Response(ProviderReferralSerializer(sel.referrals_for_provider(user), many=True).data)
+            referrals = list(sel.referrals_for_provider(user))
+            for r in referrals:
+                access_record(actor=user, action="provider.view", object_type="child", object_id=r.child_id)
+            return Response(ProviderReferralSerializer(referrals, many=True).data)
         if not user.can("support.manage"):
             raise PermissionRefused()
         qs = sel.referrals_for_workforce(user).order_by("-created_at")[:500]
