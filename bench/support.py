@@ -41,7 +41,7 @@ DOMAINS = ["living", "medical", "education", "psychological", "guardianship", "s
 
 def seed_catalogue(n: int, district: str, rng: random.Random) -> dict[str, Any]:
     from guanai.regions.models import Region
-    from guanai.support.models import Provider, Service, ServiceArea
+    from guanai.support.models import Provider, Service, ServiceArea, domain_mask
 
     started = time.perf_counter()
     d_prefix = district[:6]
@@ -55,7 +55,8 @@ def seed_catalogue(n: int, district: str, rng: random.Random) -> dict[str, Any]:
             Service(
                 provider=providers[i % len(providers)],
                 name=f"服务{i}",
-                domains=rng.sample(DOMAINS, rng.randint(1, 3)),
+                domains=(domains := rng.sample(DOMAINS, rng.randint(1, 3))),
+                domain_mask=domain_mask(domains),  # bulk_create skips save(), which sets it
                 capacity=rng.randint(5, 200),
                 age_min=rng.choice([0, 0, 3, 6]),
                 age_max=rng.choice([17, 17, 14, 12]),

@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-from django.db.models import Count, TextField
+from django.db.models import Count, F, TextField
 from django.db.models.functions import Cast
 
 from guanai.lib.dates import age_on
 from guanai.lib.regioncode import LEVEL_PREFIX_LENGTH
 from guanai.registry.models import Child, ChildGroup
-from guanai.support.models import Domain, Need, Referral, ServiceArea, Severity
+from guanai.support.models import Domain, Need, Referral, ServiceArea, Severity, domain_mask
 
 AREA_POINTS = {5: (8, "服务范围覆盖本村（社区）"), 4: (6, "服务范围覆盖本乡镇（街道）"), 3: (4, "服务范围覆盖本区县")}
 WIDE_AREA = (2, "全市范围服务")
@@ -100,33 +100,35 @@ def _json_list(text: str | None, cache: dict[str, tuple[str, ...]]) -> tuple[str
     return cache[text]
 
 
-def candidates_for_prefixes(prefixes: Iterable[str]) -> list[Candidate]:
+def candidates_for_prefixes(prefixes: Iterable[str], *, domains: Iterable[str] | None = None) -> list[Candidate]:
     """Active services of active providers covering any of ``prefixes``, each with the deepest covering level.
 
     The JSON columns are read as text and parsed once per distinct value: Django's per-row JSON conversion was
     most of the time of a match against a large catalogue."""
     best: dict[int, Candidate] = {}
     cache: dict[str, tuple[str, ...]] = {}
-    rows = (
-        ServiceArea.objects.filter(
-            prefix__in=list(prefixes), service__is_active=True, service__provider__is_active=True
-        )
-        .annotate(domains_text=Cast("service__domains", TextField()), groups_text=Cast("service__groups", TextField()))
-        .values_list(
-            "service_id",
-            "level",
-            "service__name",
-            "domains_text",
-            "service__capacity",
-            "service__age_min",
-            "service__age_max",
-            "service__sex",
-            "groups_text",
-            "service__provider_id",
-            "service__provider__name",
-            "service__for_parents",
-            "service__programme",
-        )
+    qs = ServiceArea.objects.filter(
+        prefix__in=list(prefixes), service__is_active=True, service__provider__is_active=True
+    )
+    if domains is not None:
+        # Only services meeting one of these domains (a bit test in SQL; the JSON list stays the record).
+        qs = qs.annotate(hit=F("service__domain_mask").bitand(domain_mask(tuple(domains)))).filter(hit__gt=0)
+    rows = qs.annotate(
+        domains_text=Cast("service__domains", TextField()), groups_text=Cast("service__groups", TextField())
+    ).values_list(
+        "service_id",
+        "level",
+        "service__name",
+        "domains_text",
+        "service__capacity",
+        "service__age_min",
+        "service__age_max",
+        "service__sex",
+        "groups_text",
+        "service__provider_id",
+        "service__provider__name",
+        "service__for_parents",
+        "service__programme",
     )
     for row in rows:
         sid, level = row[0], row[1]
@@ -319,8 +321,7 @@ def match_services(*, child: Child, on: dt.date, limit: int = 10) -> list[Sugges
     if not ctx.needs:
         return []
     prefixes = village_prefixes(child.village_id)
-    candidates = candidates_for_prefixes(prefixes)
     wanted = {d for _, d, _ in ctx.needs}
-    candidates = [c for c in candidates if wanted & set(c.domains)]
+    candidates = candidates_for_prefixes(prefixes, domains=wanted)
     used = active_counts_for_prefixes(prefixes)
     return rank(ctx, CandidateSet(candidates, used), on=on, limit=limit)
