@@ -515,6 +515,20 @@ class ProvidersView(APIView):
         )
 
 
+class MemberInSerializer(serializers.Serializer):
+    user = serializers.IntegerField(help_text="a user with the role 社会组织工作者")
+
+
+class ProviderMembersView(APIView):
+    @extend_schema(
+        tags=TAG, summary="把服务提供方人员账号关联到机构", request=MemberInSerializer, responses={201: dict, **ERRORS}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(MemberInSerializer, request)
+        member = svc.provider_member_add(actor=_user(request), provider_pk=pk, user_pk=data["user"])
+        return Response({"provider": member.provider_id, "user": member.user_id}, status=201)
+
+
 class ServicesView(APIView):
     @extend_schema(tags=TAG, summary="服务目录（覆盖本辖区的服务）", responses={200: ServiceSerializer(many=True)})
     def get(self, request: Request) -> Response:

@@ -211,3 +211,17 @@ def test_api_catalogue_refuses_an_area_outside_the_officers_district(cast, child
         client_for(cast["alice"]).post("/api/v1/support/services/", body, content_type="application/json").status_code
         == 403
     )
+
+
+def test_api_a_district_officer_ties_a_social_worker_to_a_provider(cast, children, world):
+    from conftest import make_user
+
+    newcomer = make_user("social_worker", DISTRICT, "xinren")
+    c = client_for(cast["charlie"])
+    url = f"/api/v1/support/providers/{world['provider'].pk}/members/"
+    assert c.post(url, {"user": newcomer.pk}, content_type="application/json").status_code == 201
+    assert c.post(url, {"user": cast["alice"].pk}, content_type="application/json").status_code == 400
+    assert (
+        client_for(cast["alice"]).post(url, {"user": newcomer.pk}, content_type="application/json").status_code == 403
+    )
+    assert client_for(newcomer).get("/api/v1/support/referrals/").json() == []
