@@ -157,7 +157,8 @@ class Workspace:
                 url = f"sqlite:///{self.workdir / 'bench.sqlite3'}"
             else:
                 self.server = server_url(self.choice)
-                self.database = f"guanai_{self.prefix}_{os.getpid()}"
+                owner = os.environ.get("GUANAI_BENCH_OWNER", "")  # e.g. "speed": guanai_speed_visits_<pid>
+                self.database = f"guanai_{owner + '_' if owner else ''}{self.prefix}_{os.getpid()}"
                 admin(self.server, f'CREATE DATABASE "{self.database}"')
                 url = with_database(self.server, self.database)
             self.state = {"database_url": url, "server": self.server, "database": self.database}

@@ -25,44 +25,14 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import server_url, with_database
+from bench.common import Machine, server_url, with_database
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 SECTION = "## Seed generator"
 TARGET = 50_000
-
-
-@dataclass
-class Machine:
-    cpu: str
-    cores: int
-    memory: str
-    load: str
-
-    @classmethod
-    def describe(cls) -> Machine:
-        cpu = platform.processor() or platform.machine()
-        try:
-            for line in Path("/proc/cpuinfo").read_text().splitlines():
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-        except OSError:
-            pass
-        memory = "?"
-        try:
-            for line in Path("/proc/meminfo").read_text().splitlines():
-                if line.startswith("MemTotal"):
-                    memory = f"{int(line.split()[1]) / 1024 / 1024:.0f} GB"
-                    break
-        except OSError:
-            pass
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-        return cls(cpu, os.cpu_count() or 1, memory, load)
 
 
 def _admin(url: str, sql: str) -> None:

@@ -1,7 +1,8 @@
 """The ``guanai`` console script: Django's management commands plus the product's own.
 
 ``guanai migrate``, ``guanai createsuperuser`` … work as with manage.py; ``guanai demo``, ``guanai seed``,
-``guanai regions import FILE`` and ``guanai pii rotate-keys`` are the product's.
+``guanai regions import FILE``, ``guanai pii rotate-keys``, ``guanai kpi refresh``,
+``guanai report annual --year YYYY --region CODE --out FILE`` and ``guanai national export …`` are the product's.
 """
 
 from __future__ import annotations

@@ -87,7 +87,10 @@ INSTALLED_APPS = [
     "guanai.jobs",
     "guanai.visits",
     "guanai.protection",
+    "guanai.discovery",
     "guanai.support",
+    "guanai.workforce",
+    "guanai.oversight",
     "guanai.web",
     "guanai.api",
 ]

@@ -8,7 +8,11 @@ urlpatterns = [
     path("visits/", include("guanai.visits.urls")),
     path("protection/", include("guanai.protection.urls")),
     path("support/", include("guanai.support.urls")),
+    path("oversight/", include("guanai.oversight.urls")),
+    path("workforce/", include("guanai.workforce.urls")),
     path("children/", include("guanai.registry.import_urls")),
+    path("discovery/", include("guanai.discovery.urls")),
+    path("users/", include("guanai.accounts.urls")),
     path("", include("guanai.web.urls")),
 ]
 

@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from guanai.api import views
+from guanai.oversight import api as oversight_api
 from guanai.visits import api as visits_api
 
 app_name = "api"
@@ -26,6 +27,8 @@ urlpatterns = [
     path("v1/visits/", visits_api.VisitCreateView.as_view(), name="visits"),
     path("v1/visits/worklist/", visits_api.WorklistView.as_view(), name="worklist"),
     path("v1/visits/completion/", visits_api.CompletionView.as_view(), name="completion"),
+    path("v1/oversight/dashboard/", oversight_api.DashboardView.as_view(), name="oversight-dashboard"),
+    path("v1/oversight/kpis/", oversight_api.KpiDefinitionsView.as_view(), name="oversight-kpis"),
     path("v1/audit/events/", views.AuditEventListView.as_view(), name="audit-events"),
     path("v1/audit/access/", views.AccessEventListView.as_view(), name="access-events"),
 ]

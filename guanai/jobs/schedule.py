@@ -27,6 +27,9 @@ DAILY: list[tuple[str, str, int]] = [
     ("registry.refresh", "每日更新儿童类别（生日、状况到期）", 0),
     ("visits.remind", "每日走访提醒和逾期问题督办", 7),
     ("support.needs_refresh", "每日从档案和救助保障比对发现需求", 1),
+    # oversight (issue #8): KPI snapshots for the dashboards, then the annual report reminder (November only)
+    ("oversight.kpi_refresh", "每日更新督导指标快照", 1),
+    ("oversight.annual_remind", "年度工作进展报告报送提醒", 8),
 ]
 # (job kind, title): enqueued once an hour — the 24-hour acceptance deadline of mandatory reports needs it.
 HOURLY: list[tuple[str, str]] = [

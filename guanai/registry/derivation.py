@@ -248,24 +248,9 @@ CHILD_FACTS: dict[str, Callable[[Facts], tuple[bool, str]]] = {
 
 
 # --- rules -------------------------------------------------------------------------------------------------
-def _check_condition(cond: Any, rule_id: str) -> None:
-    if not isinstance(cond, dict) or len(cond) != 1:
-        raise ValueError(f"rule {rule_id}: a condition must be a mapping with one key, got {cond!r}")
-    ((op, arg),) = cond.items()
-    if op == "fact":
-        subject, _, fact = str(arg).partition(".")
-        known = fact in PARENT_FACTS if subject in ("father", "mother") else arg in CHILD_FACTS
-        if not known:
-            raise ValueError(f"rule {rule_id}: unknown fact {arg!r}")
-    elif op in ("all", "any"):
-        if not isinstance(arg, list) or not arg:
-            raise ValueError(f"rule {rule_id}: '{op}' needs a non-empty list")
-        for sub in arg:
-            _check_condition(sub, rule_id)
-    elif op == "not":
-        _check_condition(arg, rule_id)
-    else:
-        raise ValueError(f"rule {rule_id}: unknown operator {op!r}")
+def _known_fact(name: str) -> bool:
+    subject, _, fact = name.partition(".")
+    return fact in PARENT_FACTS if subject in ("father", "mother") else name in CHILD_FACTS
 
 
 @cache
@@ -281,31 +266,8 @@ def ruleset() -> RuleSet:
                 raise ValueError(f"rule {rule.get('id', '?')}: missing {key!r}")
         if rule["group"] not in codes:
             raise ValueError(f"rule {rule['id']}: unknown group {rule['group']!r}")
-        _check_condition(rule["when"], rule["id"])
+        rules.check_condition(rule["when"], rule["id"], _known_fact)
     return RuleSet(int(data["version"]), dict(data["settings"]), tuple(data["rules"]))
-
-
-def _evaluate(cond: dict[str, Any], facts: Facts) -> tuple[bool, list[str]]:
-    ((op, arg),) = cond.items()
-    if op == "fact":
-        ok, why = facts.get(arg)
-        return ok, [why] if ok and why else []
-    if op == "all":
-        whys: list[str] = []
-        for sub in arg:
-            ok, sub_whys = _evaluate(sub, facts)
-            if not ok:
-                return False, []
-            whys += sub_whys
-        return True, whys
-    if op == "any":
-        for sub in arg:
-            ok, sub_whys = _evaluate(sub, facts)
-            if ok:
-                return True, sub_whys
-        return False, []
-    ok, _ = _evaluate(arg, facts)  # "not"
-    return not ok, []
 
 
 def derive(child: ChildFacts, day: dt.date, rule_set: RuleSet | None = None) -> list[DerivedGroup]:
@@ -317,7 +279,7 @@ def derive(child: ChildFacts, day: dt.date, rule_set: RuleSet | None = None) -> 
     for rule in rs.rules:
         if age >= int(rule["age_below"]) or age < 0:
             continue
-        ok, whys = _evaluate(rule["when"], facts)
+        ok, whys = rules.evaluate(rule["when"], facts.get)
         if ok:
             text = "；".join(dict.fromkeys(whys)) or rule["group"]
             result.append(DerivedGroup(rule["group"], text, rule["id"], int(rule["version"]), rule["source"]))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Length, Reverse
 from django.utils import timezone
 
 from guanai.accounts.models import User
@@ -103,8 +105,16 @@ def children_search(
         elif text.isascii():
             key = text.lower()
             qs = qs.filter(Q(name_pinyin__startswith=key) | Q(name_initials__startswith=key))
+        elif len(text) < 2:
+            qs = qs.filter(name__startswith=text)
+        elif len(text) == 2 and connection.vendor == "postgresql":
+            # The same as "contains", written so that indexes serve it (a trigram index cannot serve two
+            # characters): at the start, at the end (a given name), or inside one of the few long names.
+            qs = qs.alias(_reversed=Reverse("name"), _length=Length("name")).filter(
+                Q(name__startswith=text) | Q(_reversed__startswith=text[::-1]) | Q(_length__gte=4, name__contains=text)
+            )
         else:
-            qs = qs.filter(name__startswith=text) if len(text) < 2 else qs.filter(name__contains=text)
+            qs = qs.filter(name__contains=text)  # three characters or more: the trigram index on PostgreSQL
     if region:
         try:
             qs = qs.filter(in_prefix("village_id", regioncode.prefix(region)))

@@ -197,22 +197,6 @@ FACTS: dict[str, Fact] = {
 
 
 # --- the rule set ------------------------------------------------------------------------------------------
-def _check_condition(cond: Any, rule_id: str) -> None:
-    if not isinstance(cond, dict) or len(cond) != 1:
-        raise ValueError(f"benefit rule {rule_id}: a condition must be a mapping with one key, got {cond!r}")
-    ((op, arg),) = cond.items()
-    if op == "fact":
-        if arg not in FACTS:
-            raise ValueError(f"benefit rule {rule_id}: unknown fact {arg!r}")
-    elif op in ("all", "any"):
-        if not isinstance(arg, list) or not arg:
-            raise ValueError(f"benefit rule {rule_id}: '{op}' needs a non-empty list")
-        for sub in arg:
-            _check_condition(sub, rule_id)
-    elif op == "not":
-        _check_condition(arg, rule_id)
-    else:
-        raise ValueError(f"benefit rule {rule_id}: unknown operator {op!r}")
 
 
 def parse_ruleset(data: dict[str, Any]) -> RuleSet:
@@ -232,7 +216,7 @@ def parse_ruleset(data: dict[str, Any]) -> RuleSet:
             raise ValueError(f"benefit rule {rule_id}: unknown benefit kinds {sorted(unknown)}")
         if spec["benefit"] not in spec["satisfied_by"]:
             raise ValueError(f"benefit rule {rule_id}: satisfied_by must include the benefit itself")
-        _check_condition(spec["when"], rule_id)
+        rules.check_condition(spec["when"], rule_id, FACTS.__contains__)
         parsed.append(
             Rule(
                 id=rule_id,
@@ -268,26 +252,11 @@ def _sql(cond: dict[str, Any], on: dt.date) -> Q:
 
 
 def _explain(cond: dict[str, Any], row: Row) -> tuple[bool, list[str]]:
-    ((op, arg),) = cond.items()
-    if op == "fact":
-        why = FACTS[arg].check(row)
-        return why is not None, [why] if why else []
-    if op == "all":
-        whys: list[str] = []
-        for sub in arg:
-            ok, sub_whys = _explain(sub, row)
-            if not ok:
-                return False, []
-            whys += sub_whys
-        return True, whys
-    if op == "any":
-        for sub in arg:
-            ok, sub_whys = _explain(sub, row)
-            if ok:
-                return True, sub_whys
-        return False, []
-    ok, _ = _explain(arg, row)
-    return not ok, []
+    def fact(name: str) -> tuple[bool, str | None]:
+        why = FACTS[name].check(row)
+        return why is not None, why
+
+    return rules.evaluate(cond, fact)
 
 
 def _group_codes(cond: dict[str, Any]) -> set[str]:

@@ -95,6 +95,48 @@ class Visit(models.Model):
         return f"{self.get_mode_display()} {self.visited_on}"
 
 
+# The modes a visit can have, each with its column on ChildVisitState (``last_<mode>_on``).
+VISIT_MODES = ("phone", "video", "home", "school", "other")
+
+
+class ChildVisitState(models.Model):
+    """Per child: the village, whether on the roll, and the date of the latest visit of each mode.
+
+    A maintained summary (docs/visits.md "Summary for worklists and completion"): database triggers keep it
+    in step with ``registry_child`` (insert, village or status change) and ``visits_visit`` (insert, update,
+    delete) in the same transaction, on PostgreSQL and SQLite, whatever path wrote the rows. It holds facts
+    only — which visits satisfy which obligation stays in rules/visits.yaml and is applied when reading.
+    """
+
+    child = models.OneToOneField(
+        "registry.Child", primary_key=True, on_delete=models.CASCADE, related_name="visit_state"
+    )
+    village_code = models.CharField(max_length=12)
+    on_roll = models.BooleanField(default=True)
+    last_phone_on = models.DateField(null=True)
+    last_video_on = models.DateField(null=True)
+    last_home_on = models.DateField(null=True)
+    last_school_on = models.DateField(null=True)
+    last_other_on = models.DateField(null=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "走访汇总"
+        indexes = [
+            models.Index(
+                fields=["village_code"],
+                name="visitstate_village",
+                include=[f"last_{m}_on" for m in VISIT_MODES],
+                condition=models.Q(on_roll=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.village_code
+
+    def last_visits(self) -> list[tuple[object, str]]:
+        return [(getattr(self, f"last_{m}_on"), m) for m in VISIT_MODES if getattr(self, f"last_{m}_on")]
+
+
 class VisitPhoto(models.Model):
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="photos")
     file = models.FileField(upload_to="visits/%Y/%m/")

@@ -18,9 +18,17 @@ from guanai.lib.dates import month_end, month_start
 from guanai.lib.errors import NotFound, PermissionRefused
 from guanai.lib.regioncode import LEVEL_PREFIX_LENGTH
 from guanai.regions.models import Region
-from guanai.registry.models import Child
+from guanai.registry.models import Child, ChildGroup
 from guanai.registry.selectors import children_for
-from guanai.visits.models import CadencePeriod, Problem, Visit, VisitSettings, WorkLogEntry
+from guanai.visits.models import (
+    VISIT_MODES,
+    CadencePeriod,
+    ChildVisitState,
+    Problem,
+    Visit,
+    VisitSettings,
+    WorkLogEntry,
+)
 from guanai.visits.obligations import (
     STATE_ORDER,
     Obligation,
@@ -30,6 +38,7 @@ from guanai.visits.obligations import (
     period,
     visit_rules,
 )
+from guanai.visits.summary import COLUMNS as STATE_COLUMNS
 
 # Worklists are for one village or township; a bigger scope uses the completion tables (set-based SQL).
 WORKLIST_LIMIT = 3000
@@ -95,6 +104,33 @@ def schedules(child_rows: Sequence[Child], today: dt.date) -> dict[int, Schedule
     }
 
 
+# The columns a worklist shows or sorts by; the rest of a child's row is not read.
+WORKLIST_FIELDS = ("id", "name", "child_no", "village_id", "village__name", "created_at", "status")
+
+
+def _recent_visits(ids: list[int], today: dt.date) -> dict[int, list[tuple[dt.date, str]]]:
+    """Per child, the visits the obligations on ``today`` can depend on.
+
+    From the maintained summary (visits.ChildVisitState, one row per child): the latest day of each mode. For the
+    windows ``obligations_on`` looks at (the current one up to ``today`` and the one before it) this decides
+    exactly as the full list of visits would, as long as no visit lies after ``today``; the few children with
+    such a visit (a worklist asked for a past day) are read from visits_visit."""
+    visits: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+    later: list[int] = []
+    for row in ChildVisitState.objects.filter(child_id__in=ids).values_list("child_id", *STATE_COLUMNS):
+        latest = [(day, mode) for day, mode in zip(row[1:], VISIT_MODES, strict=True) if day is not None]
+        if any(day > today for day, _ in latest):
+            later.append(row[0])
+        else:
+            visits[row[0]] = latest
+    if later:
+        for child_id, day, mode in Visit.objects.filter(
+            child_id__in=later, visited_on__gte=earliest_needed(today), visited_on__lte=today
+        ).values_list("child_id", "visited_on", "mode"):
+            visits[child_id].append((day, mode))
+    return visits
+
+
 def worklist_for(user: User, *, today: dt.date, region: str = "", limit: int | None = WORKLIST_LIMIT) -> list[WorkItem]:
     """The children in scope with this period's obligations, most urgent first (overdue, then due soon),
     then by the risk grade, then by the number of derived groups and a raised cadence."""
@@ -103,50 +139,74 @@ def worklist_for(user: User, *, today: dt.date, region: str = "", limit: int | N
     qs = children_for(user).exclude(status=Child.Status.EXITED)
     if region:
         qs = qs.filter(in_prefix("village_id", region))
-    ordered = qs.select_related("village").annotate(n_groups=Count("groups")).order_by("village_id", "name")
+    ordered = qs.select_related("village").only(*WORKLIST_FIELDS).order_by("village_id", "name")
     rows = list(ordered[:limit] if limit else ordered)
+    ids = [c.pk for c in rows]
+    n_groups = dict(
+        ChildGroup.objects.filter(child_id__in=ids)
+        .values("child_id")
+        .annotate(n=Count("id"))
+        .values_list("child_id", "n")
+    )
     cfg = effective_settings()
     plans = schedules(rows, today)
-    visits: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
-    for child_id, day, mode in Visit.objects.filter(
-        child_id__in=[c.pk for c in rows], visited_on__gte=earliest_needed(today), visited_on__lte=today
-    ).values_list("child_id", "visited_on", "mode"):
-        visits[child_id].append((day, mode))
+    visits = _recent_visits(ids, today)
     from guanai.protection.selectors import risk_for, risk_rank
 
-    grades = risk_for([c.pk for c in rows], today)
+    grades = risk_for(ids, today)
+    ranks: dict[str, int] = {}
     items = []
     for child in rows:
-        obligations = obligations_on(plans[child.pk], visits[child.pk], today, cfg)
+        obligations = obligations_on(plans[child.pk], visits.get(child.pk, []), today, cfg)
         if not obligations:
             continue
         urgency = min(STATE_ORDER[o.state] for o in obligations)
-        risk = int(getattr(child, "n_groups", 0)) + (2 if plans[child.pk].reasons else 0)
+        risk = n_groups.get(child.pk, 0) + (2 if plans[child.pk].reasons else 0)
         grade, why = grades.get(child.pk, ("", ""))
+        if grade not in ranks:
+            ranks[grade] = risk_rank(grade)
         items.append(WorkItem(child, obligations, urgency, risk, list(plans[child.pk].reasons), grade, why))
     # Most urgent first; within the same urgency, the protection risk grade (§4-§7), then the number of groups.
-    items.sort(key=lambda w: (w.urgency, -risk_rank(w.risk_grade), -w.risk, w.child.name))
+    items.sort(key=lambda w: (w.urgency, -ranks[w.risk_grade], -w.risk, w.child.name))
     return items
+
+
+def _modes_of(kind: str) -> list[str]:
+    return list(next(o for o in visit_rules().obligations if o["id"] == kind)["satisfied_by"])
+
+
+def _done_in(modes: list[str], start: dt.date, today: dt.date) -> Q:
+    """On ChildVisitState: a visit of one of ``modes`` on a day in [start, today]. The summary keeps the latest
+    day per mode, so a child with a later visit of that mode (after ``today`` — a past ``today``) is checked
+    against visits_visit itself; for the current day that branch never runs."""
+    exact = Exists(
+        Visit.objects.filter(
+            child_id=OuterRef("child_id"), mode__in=modes, visited_on__gte=start, visited_on__lte=today
+        )
+    )
+    done = Q()
+    for m in modes:
+        done |= Q(**{f"last_{m}_on__gte": start, f"last_{m}_on__lte": today})
+        done |= Q(**{f"last_{m}_on__gt": today}) & Q(exact)
+    return done
 
 
 def completion_by_area(user: User, *, today: dt.date, level: int) -> list[dict[str, Any]]:
     """Per area at ``level``: children on the roll, contacted this month, home-visited this quarter — one
-    aggregate query, no per-child Python."""
+    aggregate over the maintained per-child summary (visits.ChildVisitState), no per-child Python."""
     if not user.can("visit.view"):
         raise PermissionRefused("您的角色无权查看完成情况")
     n = LEVEL_PREFIX_LENGTH[level]
-    m_start, m_end = month_start(today), month_end(today)
-    q_start, q_end = period(today, 3)
-    contacted = Visit.objects.filter(child=OuterRef("pk"), visited_on__gte=m_start, visited_on__lte=min(m_end, today))
-    home = Visit.objects.filter(
-        child=OuterRef("pk"), mode="home", visited_on__gte=q_start, visited_on__lte=min(q_end, today)
-    )
+    m_start, q_start = month_start(today), period(today, 3)[0]
+    states = scoped(ChildVisitState.objects.filter(on_roll=True), user, field="village_code", permission="child.view")
     rows = (
-        children_for(user)
-        .exclude(status=Child.Status.EXITED)
-        .annotate(area=Substr("village_id", 1, n), c=Exists(contacted), h=Exists(home))
+        states.annotate(area=Substr("village_code", 1, n))
         .values("area")
-        .annotate(children=Count("id"), contacted=Count("id", filter=Q(c=True)), home=Count("id", filter=Q(h=True)))
+        .annotate(
+            children=Count("pk"),
+            contacted=Count("pk", filter=_done_in(_modes_of("contact"), m_start, today)),
+            home=Count("pk", filter=_done_in(_modes_of("home_visit"), q_start, today)),
+        )
         .order_by("area")
     )
     names = dict(Region.objects.filter(code__in=[r["area"].ljust(12, "0") for r in rows]).values_list("code", "name"))

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -29,6 +30,7 @@ from guanai.visits.selectors import (
     worklist_for,
 )
 
+WORKLIST_PAGE = 50
 CHILD_LEVEL = {1: 3, 2: 3, 3: 4, 4: 5, 5: 5}
 
 
@@ -50,11 +52,14 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "done": [w for w in items if w.urgency == 3],
     }
     shown = {"todo": [w for w in items if w.urgency < 3]}.get(tab, groups.get(tab, items))
+    # A big village has over a thousand children: the list is paged, most urgent first.
+    page = Paginator(shown, WORKLIST_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "visits/worklist.html",
         {
-            "items": shown,
+            "items": page.object_list,
+            "page": page,
             "tab": tab,
             "counts": {k: len(v) for k, v in groups.items()},
             "total": len(items),

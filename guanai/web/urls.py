@@ -13,6 +13,7 @@ urlpatterns = [
     path("children/new/", views.child_new, name="child-new"),
     path("children/<int:pk>/", views.child_detail, name="child"),
     path("children/<int:pk>/edit/", views.child_edit, name="child-edit"),
+    path("children/<int:pk>/forms/<str:part>/", views.child_form_part, name="child-form-part"),
     path("children/<int:pk>/exit/", views.child_exit_view, name="child-exit"),
     path("children/<int:pk>/reenter/", views.child_reenter_view, name="child-reenter"),
     path("children/<int:pk>/family/", views.family_add, name="family-add"),

@@ -12,7 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -309,9 +309,14 @@ def _archive(
     relations = _family(user, child)
     can_edit = user.can("child.edit")
     rows = family_rows(relations, reveal=False, today=today)
+    # The edit forms are rendered only when open (refused, or asked for with ?open=… when JavaScript is off);
+    # otherwise each loads when its section is first opened (child_form_part).
+    if not open_form and request.method == "GET":
+        open_form = request.GET.get("open", "")[:40]
     status_forms = {
         rel.person_id: bound.get(f"status-{rel.person_id}") or f.StatusForm(prefix=f"st{rel.person_id}")
         for rel in relations
+        if open_form == f"status-{rel.person_id}"
     }
     show_all = request.GET.get("timeline") == "all"
     events = child.timeline.all()
@@ -324,7 +329,13 @@ def _archive(
             "child": child,
             "age": age_on(child.birth_date, today),
             "family": [
-                (rel, row, status_forms[rel.person_id], open_form == f"status-{rel.person_id}")
+                (
+                    rel,
+                    row,
+                    status_forms.get(rel.person_id),
+                    open_form == f"status-{rel.person_id}",
+                    f"status-{rel.person_id}",
+                )
                 for rel, row in zip(relations, rows, strict=True)
             ],
             "groups": list(child.groups.all()),
@@ -340,7 +351,8 @@ def _archive(
             "region_path": region_path(child.village),
             "exit_form": bound.get("exit") or f.ExitForm(today=today, proposal=child.exit_proposal),
             "reenter_form": bound.get("reenter") or f.ReenterForm(),
-            "member_form": bound.get("member") or f.FamilyMemberForm(prefix="member"),
+            "member_form": bound.get("member")
+            or (f.FamilyMemberForm(prefix="member") if open_form == "member" else None),
             "open_form": open_form,
             # A refusal that concerns no single field is shown on top: its form may not even be on the page
             # (exiting a child someone else exited a moment ago).
@@ -353,6 +365,28 @@ def _archive(
 @login_required
 def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _archive(request, _user(request), pk)
+
+
+@login_required
+def child_form_part(request: HttpRequest, pk: int, part: str) -> HttpResponse:
+    """One edit form of the archive (htmx, when its section is opened): ``member``, ``exit`` or
+    ``status-<person id>`` of a family member of this child."""
+    user = _user(request)
+    _require(user, "child.edit", "您的角色无权修改儿童信息")
+    child = child_get(user, pk)
+    ctx: dict[str, Any] = {"child": child, "part": part}
+    if part == "member":
+        ctx["member_form"] = f.FamilyMemberForm(prefix="member")
+    elif part == "exit":
+        ctx["exit_form"] = f.ExitForm(today=_today(), proposal=child.exit_proposal)
+    elif part.startswith("status-") and part[7:].isdigit():
+        rel = next((r for r in child_relations(user, child) if r.person_id == int(part[7:])), None)
+        if rel is None:
+            raise Http404
+        ctx.update(rel=rel, sform=f.StatusForm(prefix=f"st{rel.person_id}"))
+    else:
+        raise Http404
+    return render(request, "web/_archive_form_part.html", ctx)
 
 
 @login_required

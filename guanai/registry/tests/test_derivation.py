@@ -180,9 +180,12 @@ class TestDifficultyAndSingleParent:
 
 
 def test_the_rule_file_is_validated():
-    from guanai.registry.derivation import _check_condition
+    from guanai.registry.derivation import _known_fact
+    from guanai.rules import check_condition
 
     with pytest.raises(ValueError, match="unknown fact"):
-        _check_condition({"fact": "father.happy"}, "x")
+        check_condition({"fact": "father.happy"}, "x", _known_fact)
     with pytest.raises(ValueError, match="unknown operator"):
-        _check_condition({"xor": []}, "x")
+        check_condition({"xor": []}, "x", _known_fact)
+    with pytest.raises(ValueError, match="non-empty list"):
+        check_condition({"all": []}, "x", _known_fact)

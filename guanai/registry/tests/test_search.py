@@ -88,3 +88,20 @@ def test_filters_by_region_group_status_and_age_band(cast, named):
 def test_age_band_boundaries(cast, named, birth, band):
     Child.objects.filter(pk=named["village"].pk).update(birth_date=birth)
     assert "王小明" in names(children_search(cast["alice"], age_band=band, today=TODAY))
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("欧阳", {"欧阳小明"}),
+        ("小明", {"欧阳小明", "王小明"}),
+        ("阳小", {"欧阳小明"}),
+        ("王小", {"王小明"}),
+        ("明", set()),
+    ],
+)
+def test_two_characters_match_anywhere_in_a_name(cast, named, q, expected):
+    from conftest import VILLAGE, make_child
+
+    make_child(VILLAGE, "欧阳小明")
+    assert names(children_search(cast["alice"], q=q)) == expected

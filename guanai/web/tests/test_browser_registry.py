@@ -70,3 +70,13 @@ def test_a_director_registers_edits_and_prints_a_left_behind_child(page, live_se
     body = response.body()
     assert body.startswith(b"%PDF-") and b"/FontFile" in body
     assert AccessEvent.objects.filter(action="child.export_pdf", actor=cast["alice"]).count() == 1
+
+    # The family member's status form loads when its section is opened, with its conditional fields working.
+    father = child.relations.get(relation="father").person
+    page.click(f"#status-{father.pk} summary")
+    page.wait_for_selector(f"#id_st{father.pk}-kind")
+    assert not page.is_visible(f"#id_st{father.pk}-work_place")
+    page.select_option(f"#id_st{father.pk}-kind", "at_home")
+    page.fill(f"#id_st{father.pk}-since", "2026-11-20")
+    page.click(f"#status-{father.pk} button[type=submit]")
+    page.wait_for_selector("text=已登记新状况：在家")

@@ -410,3 +410,29 @@ def test_odd_requests_on_the_archive_are_answered_not_crashed(cast):
     assert client.post("/children/new/", {}).status_code == 400
     assert client.post(f"/children/{child.pk}/edit/", {"version": huge}).status_code == 400
     assert client.get(f"/children/{child.pk}/exit/").status_code == 405
+
+
+def test_the_archives_edit_forms_load_when_opened(cast):
+    child = register(cast["alice"])
+    father = child.relations.get(relation="father").person
+    client = client_for(cast["alice"])
+    page = client.get(f"/children/{child.pk}/").content.decode()
+    # The page carries a loader per form, not the forms' fields.
+    assert f'data-src="/children/{child.pk}/forms/status-{father.pk}/"' in page
+    assert f'data-src="/children/{child.pk}/forms/member/"' in page
+    assert f'name="st{father.pk}-kind"' not in page and 'name="member-relation"' not in page
+    part = client.get(f"/children/{child.pk}/forms/status-{father.pk}/").content.decode()
+    assert f'name="st{father.pk}-kind"' in part and f'action="/children/{child.pk}/family/{father.pk}/status/"' in part
+    assert 'name="member-relation"' in client.get(f"/children/{child.pk}/forms/member/").content.decode()
+    assert 'name="reason"' in client.get(f"/children/{child.pk}/forms/exit/").content.decode()
+    # Without JavaScript the loader's link opens the page with that form in place.
+    opened = client.get(f"/children/{child.pk}/?open=member").content.decode()
+    assert 'id="member" open' in opened and 'name="member-relation"' in opened
+    # Someone else's family member, another child, another role: nothing.
+    other = register(cast["alice"], name="李小红")
+    other_father = other.relations.get(relation="father").person
+    assert client.get(f"/children/{child.pk}/forms/status-{other_father.pk}/").status_code == 404
+    assert client.get(f"/children/{child.pk}/forms/nonsense/").status_code == 404
+    assert client_for(make_user("partner_education")).get(f"/children/{child.pk}/forms/member/").status_code == 403
+    outsider = register(cast["bob"], village_code=NEIGHBOUR_VILLAGE, name="赵小东")
+    assert client.get(f"/children/{outsider.pk}/forms/member/").status_code == 404

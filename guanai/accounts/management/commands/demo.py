@@ -54,6 +54,12 @@ class Command(BaseCommand):
         from guanai.support.demo import demo_support_seed
 
         demo_support_seed(today=timezone.localdate(), districts=DEMO_DISTRICTS)
+        if fresh:
+            # Workforce ledger, trainings, organisations, milestones and six months of KPI snapshots (issue #8),
+            # after support so that its needs and activities count.
+            from guanai.oversight.demo import demo_oversight_seed
+
+            demo_oversight_seed(today=timezone.localdate(), districts=DEMO_DISTRICTS)
         width = max(len(spec.username) for spec, _ in rows)
         for spec, region in rows:
             label = roles.get(spec.role).label

@@ -39,6 +39,9 @@ class Command(BaseCommand):
             default=seed.DEFAULT_VILLAGES_PER_TOWNSHIP,
             help="demo villages/communities per township (default 4; 0 = enough for ~300 children each)",
         )
+        # discovery (issue #6): department rosters for the seeded population, with noise and ground truth apart
+        parser.add_argument("--rosters", default="", help="also write the five department rosters into this folder")
+        parser.add_argument("--rosters-on", default="", help="the day the rosters describe (default: today)")
         parser.add_argument(
             "--reset",
             action="store_true",
@@ -70,8 +73,23 @@ class Command(BaseCommand):
                 f"{c['relations']} 关系 relations, {c['benefits']} 救助 benefits"
             )
         )
+        if options["rosters"]:
+            self._rosters(options)
         self.stdout.write(
             f"用时 time: generate {result.generate_seconds:.2f} s "
             f"({result.children_per_second:,.0f} children/s), write {result.write_seconds:.2f} s"
             + (f", reset {result.reset_seconds:.2f} s" if seed_options.reset else "")
         )
+
+    def _rosters(self, options: dict[str, Any]) -> None:
+        import datetime as dt
+        from pathlib import Path
+
+        from django.utils import timezone
+
+        from guanai.discovery.roster_seed import rosters_write
+
+        on = dt.date.fromisoformat(options["rosters_on"]) if options["rosters_on"] else timezone.localdate()
+        written = rosters_write(Path(options["rosters"]), on=on, seed=options["seed"])
+        rows = ", ".join(f"{k} {v}" for k, v in written.rows.items())
+        self.stdout.write(f"部门名册已写入 rosters written to {options['rosters']}: {rows}; truth in truth/")

@@ -45,5 +45,17 @@
     focusFirstError();
   });
   document.addEventListener("change", function () { applyConditions(document); });
+  // An edit form marked .lazy-form[data-src] loads (htmx) when its <details> is first opened.
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!(details instanceof HTMLDetailsElement) || !details.open || !window.htmx) return;
+    var lazy = details.querySelector(".lazy-form[data-src]");
+    if (!lazy) return;
+    var src = lazy.getAttribute("data-src");
+    lazy.removeAttribute("data-src");
+    window.htmx.ajax("GET", src, { target: lazy, swap: "outerHTML" });
+  }, true);
+  // A form loaded into the page later (htmx) gets the same treatment.
+  document.addEventListener("htmx:afterSettle", function () { applyConditions(document); });
   document.addEventListener("submit", guardSubmit);
 })();
