@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Q, Value
 from django.db.models.functions import Substr
 from django.db.models.lookups import GreaterThanOrEqual
 
@@ -117,7 +117,9 @@ def _group_fact(code: str) -> Fact:
         why = row.groups.get(code)
         return None if why is None else f"认定为{label}（{why}）"
 
-    return Fact(lambda on: Q(Exists(ChildGroup.objects.filter(child_id=OuterRef("pk"), code=code))), check)
+    # IN (subquery) rather than EXISTS: under an OR, PostgreSQL hashes an IN subquery once but runs a correlated
+    # EXISTS per child (20,000 children: 0.6 s against 0.03 s).
+    return Fact(lambda on: Q(pk__in=ChildGroup.objects.filter(code=code).values("child_id")), check)
 
 
 def _disabled(row: Row) -> str | None:
@@ -155,8 +157,8 @@ def _rural_sql(on: dt.date) -> Q:
 
 def _relief_sql(on: dt.date) -> Q:
     relief = BenefitEnrolment.objects.filter(_active(on), kind__in=list(RELIEF_KINDS))
-    return Q(Exists(relief.filter(child_id=OuterRef("pk")))) | Q(
-        Exists(relief.filter(household_id=OuterRef("household_id")))
+    return Q(pk__in=relief.filter(child_id__isnull=False).values("child_id")) | Q(
+        household_id__in=relief.filter(household_id__isnull=False).values("household_id")
     )
 
 
