@@ -371,9 +371,28 @@ def benefit_gaps(
     """Eligible but receiving nothing of that kind on `on`: no active BenefitEnrolment of a matching kind for the
     child or the child's household, and not in `received` (extra evidence of receipt from other sources, e.g. the
     assistance roster rows linked to the child: child_id -> benefit kinds)."""
+    return benefit_coverage(on=on, child_ids=child_ids, received=received).gaps
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """One evaluation of the rules: who appears eligible (child -> village) and which of them miss something."""
+
+    eligible: dict[int, str]
+    gaps: list[BenefitGap]
+
+
+def benefit_coverage(
+    *,
+    on: dt.date,
+    child_ids: Iterable[int] | None = None,
+    received: Mapping[int, Iterable[str]] | None = None,
+) -> Coverage:
+    """Eligibility and gaps from one pass over the rules (应保尽保 needs both; `benefit_gaps` is the second half)."""
     rows, found = _evaluate(on=on, child_ids=child_ids)
+    eligible = {pk: rows[pk].village_id for pk, _rule, _reason in found}
     if not found:
-        return []
+        return Coverage(eligible, [])
     kinds = set().union(*(rule.satisfied_by for _pk, rule, _reason in found))
     by_household: dict[int, list[int]] = defaultdict(list)
     for pk, row in rows.items():
@@ -409,7 +428,7 @@ def benefit_gaps(
         elif last_end is not None:
             note += f"（最近一次于{last_end.isoformat()}终止）"
         gaps.append(BenefitGap(pk, rule.benefit, rule.id, f"{reason}；{note}", rule.source))
-    return gaps
+    return Coverage(eligible, gaps)
 
 
 def benefit_label(kind: str) -> str:
