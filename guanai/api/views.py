@@ -114,7 +114,7 @@ class ChildListView(generics.ListCreateAPIView):
                 age_band=p.get("age_band", ""),
                 today=_today(),
             )
-            .select_related("village")
+            .prefetch_related("village")  # not a join: see web.views.children
             .order_by("village_id", "name", "id")
         )
 

@@ -150,19 +150,17 @@ def benefit_coverage(w: Window) -> Result:
     """应保尽保: of the children the one eligibility implementation (support.eligibility, rules/benefits.yaml)
     finds eligible for at least one benefit on ``as_of``, those with no gap (every benefit they are eligible for
     is received). Eligibility reads today's derived groups; enrolments are taken on ``as_of``."""
-    from guanai.support.eligibility import benefit_eligibility, benefit_gaps
+    from guanai.support.eligibility import benefit_coverage
 
-    eligible = set(benefit_eligibility(on=w.as_of))
-    if not eligible:
+    coverage = benefit_coverage(on=w.as_of)
+    if not coverage.eligible:
         return {}
-    missing = {gap.child_id for gap in benefit_gaps(on=w.as_of)}
-    ids = sorted(eligible)
+    missing = {gap.child_id for gap in coverage.gaps}
     per_village: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for start in range(0, len(ids), 5000):
-        for pk, village in Child.objects.filter(pk__in=ids[start : start + 5000]).values_list("pk", "village_id"):
-            cell = per_village[village]
-            cell[1] += 1
-            cell[0] += pk not in missing
+    for pk, village in coverage.eligible.items():
+        cell = per_village[village]
+        cell[1] += 1
+        cell[0] += pk not in missing
     return roll_up((code, num, den) for code, (num, den) in per_village.items())
 
 

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from guanai.accounts.models import User
 from guanai.api.serializers import ErrorEnvelopeSerializer
+from guanai.audit.services import access_record
 from guanai.lib.errors import PermissionRefused
 from guanai.registry.selectors import child_get
 from guanai.support import selectors as sel
@@ -514,6 +515,20 @@ class ProvidersView(APIView):
         )
 
 
+class MemberInSerializer(serializers.Serializer):
+    user = serializers.IntegerField(help_text="a user with the role 社会组织工作者")
+
+
+class ProviderMembersView(APIView):
+    @extend_schema(
+        tags=TAG, summary="把服务提供方人员账号关联到机构", request=MemberInSerializer, responses={201: dict, **ERRORS}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(MemberInSerializer, request)
+        member = svc.provider_member_add(actor=_user(request), provider_pk=pk, user_pk=data["user"])
+        return Response({"provider": member.provider_id, "user": member.user_id}, status=201)
+
+
 class ServicesView(APIView):
     @extend_schema(tags=TAG, summary="服务目录（覆盖本辖区的服务）", responses={200: ServiceSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -536,7 +551,10 @@ class ReferralsView(APIView):
     def get(self, request: Request) -> Response:
         user = _user(request)
         if user.can("support.provide"):
-            return Response(ProviderReferralSerializer(sel.referrals_for_provider(user), many=True).data)
+            referrals = list(sel.referrals_for_provider(user))
+            for r in referrals:
+                access_record(actor=user, action="provider.view", object_type="child", object_id=r.child_id)
+            return Response(ProviderReferralSerializer(referrals, many=True).data)
         if not user.can("support.manage"):
             raise PermissionRefused()
         qs = sel.referrals_for_workforce(user).order_by("-created_at")[:500]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("benefits/<int:pk>/end/", api.BenefitEndView.as_view(), name="benefit-end"),
     path("standards/", api.StandardsView.as_view(), name="standards"),
     path("providers/", api.ProvidersView.as_view(), name="providers"),
+    path("providers/<int:pk>/members/", api.ProviderMembersView.as_view(), name="provider-members"),
     path("services/", api.ServicesView.as_view(), name="services"),
     path("referrals/", api.ReferralsView.as_view(), name="referrals"),
     path("referrals/<int:pk>/", api.ReferralDetailView.as_view(), name="referral"),

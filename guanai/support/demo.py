@@ -4,6 +4,7 @@ referrals, care plans and a holiday activity, so the support pages have somethin
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 
@@ -113,7 +114,7 @@ def demo_support_seed(*, today: dt.date, districts: list[str]) -> int:
     village_children = list(
         Child.objects.filter(village_id=director.region_id).exclude(status="exited").order_by("pk")[:4]
     )
-    answers: list[dict[str, dict[str, object]]] = [
+    answers: list[dict[str, dict[str, Any]]] = [
         {
             "psy_mood": {"score": 2, "evidence": "父母外出后话变少，不愿与同学交往"},
             "edu_study": {"score": 2, "evidence": "数学成绩下滑明显"},

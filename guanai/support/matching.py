@@ -4,6 +4,7 @@ One query finds the services whose area covers the child's village (an area is a
 village's five prefixes are all the areas that can cover it), one counts their active referrals, one reads the
 providers already working with the child; scoring is plain Python over that short list.
 
+Scoring is vectorised over the candidates (``CandidateSet``), the same code for one child and for batch drafting.
 Hard conditions (a service failing one is not suggested): it meets at least one open need's domain, the child's
 age and sex fit, the child is in one of the groups the service is limited to (if any), a place is left, and the
 child is not already referred to it. Score (higher first): need fit (severity × 10 per matched need), closeness
@@ -14,16 +15,20 @@ provider already involved (6), a service targeted at the child's group (3). Ties
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from django.db.models import Count
+import numpy as np
+from django.db.models import Count, F, TextField
+from django.db.models.functions import Cast
 
 from guanai.lib.dates import age_on
 from guanai.lib.regioncode import LEVEL_PREFIX_LENGTH
 from guanai.registry.models import Child, ChildGroup
-from guanai.support.models import Domain, Need, Referral, ServiceArea, Severity
+from guanai.support.models import Domain, Need, Referral, ServiceArea, Severity, domain_mask
 
 AREA_POINTS = {5: (8, "服务范围覆盖本村（社区）"), 4: (6, "服务范围覆盖本乡镇（街道）"), 3: (4, "服务范围覆盖本区县")}
 WIDE_AREA = (2, "全市范围服务")
@@ -64,8 +69,9 @@ class ChildContext:
     referred_services: frozenset[int] = frozenset()
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """One service covering the child's village (a named tuple: thousands are built per match)."""
+
     service_id: int
     level: int
     name: str
@@ -85,31 +91,63 @@ def village_prefixes(village_id: str) -> list[str]:
     return [village_id[:n] for n in sorted(set(LEVEL_PREFIX_LENGTH.values()))]
 
 
-def candidates_for_prefixes(prefixes: Iterable[str]) -> list[Candidate]:
-    """Active services of active providers covering any of ``prefixes``, each with the deepest covering level."""
+def _json_list(text: str | None, cache: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """A JSON list column read as text, parsed once per distinct value (a catalogue repeats few combinations)."""
+    if not text:
+        return ()
+    if text not in cache:
+        cache[text] = tuple(json.loads(text))
+    return cache[text]
+
+
+def candidates_for_prefixes(prefixes: Iterable[str], *, domains: Iterable[str] | None = None) -> list[Candidate]:
+    """Active services of active providers covering any of ``prefixes``, each with the deepest covering level.
+
+    The JSON columns are read as text and parsed once per distinct value: Django's per-row JSON conversion was
+    most of the time of a match against a large catalogue."""
     best: dict[int, Candidate] = {}
-    for row in ServiceArea.objects.filter(
+    cache: dict[str, tuple[str, ...]] = {}
+    qs = ServiceArea.objects.filter(
         prefix__in=list(prefixes), service__is_active=True, service__provider__is_active=True
+    )
+    if domains is not None:
+        # Only services meeting one of these domains (a bit test in SQL; the JSON list stays the record).
+        qs = qs.annotate(hit=F("service__domain_mask").bitand(domain_mask(tuple(domains)))).filter(hit__gt=0)
+    rows = qs.annotate(
+        domains_text=Cast("service__domains", TextField()), groups_text=Cast("service__groups", TextField())
     ).values_list(
         "service_id",
         "level",
         "service__name",
-        "service__domains",
+        "domains_text",
         "service__capacity",
         "service__age_min",
         "service__age_max",
         "service__sex",
-        "service__groups",
+        "groups_text",
         "service__provider_id",
         "service__provider__name",
         "service__for_parents",
         "service__programme",
-    ):
+    )
+    for row in rows:
         sid, level = row[0], row[1]
         if sid in best and best[sid].level >= level:
             continue
         best[sid] = Candidate(
-            sid, level, row[2], tuple(row[3] or ()), row[4], row[5], row[6], row[7], tuple(row[8] or ()), *row[9:]
+            sid,
+            level,
+            row[2],
+            _json_list(row[3], cache),
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            _json_list(row[8], cache),
+            row[9],
+            row[10],
+            bool(row[11]),
+            row[12],
         )
     return list(best.values())
 
@@ -126,6 +164,19 @@ def active_counts(service_ids: Iterable[int]) -> Counter[int]:
         ):
             counts[sid] = n
     return counts
+
+
+def active_counts_for_prefixes(prefixes: Iterable[str]) -> Counter[int]:
+    """Active referrals of the services covering ``prefixes`` (a join, not a list of thousands of ids)."""
+    covering = ServiceArea.objects.filter(prefix__in=list(prefixes)).values("service_id")
+    return Counter(
+        dict(
+            Referral.objects.filter(service_id__in=covering, status__in=Referral.ACTIVE)
+            .values("service_id")
+            .annotate(n=Count("id"))
+            .values_list("service_id", "n")
+        )
+    )
 
 
 def child_context(child: Child, *, needs: Iterable[Need] | None = None) -> ChildContext:
@@ -156,50 +207,91 @@ def child_context(child: Child, *, needs: Iterable[Need] | None = None) -> Child
     )
 
 
-def rank(ctx: ChildContext, candidates: list[Candidate], used: Counter[int], *, on: dt.date) -> list[Suggestion]:
-    """Score ``candidates`` for one child; ``used`` holds each service's active referrals."""
-    age = age_on(ctx.birth_date, on)
+DOMAIN_INDEX = {code: i for i, code in enumerate(Domain.values)}
+GROUP_BITS = {code: 1 << i for i, code in enumerate(ChildGroup.Code.values)}
+
+
+class CandidateSet:
+    """The candidates covering one village as arrays, so that scoring a child is a few vector operations
+    (batch drafting scores 20,000 children against thousands of services each)."""
+
+    def __init__(self, candidates: list[Candidate], used: Counter[int]) -> None:
+        self.items = candidates
+        n = len(candidates)
+        self.has = np.zeros((n, len(DOMAIN_INDEX)), dtype=np.float64)
+        for i, cand in enumerate(candidates):
+            for d in cand.domains:
+                if d in DOMAIN_INDEX:
+                    self.has[i, DOMAIN_INDEX[d]] = 1.0
+        self.service_id = np.array([cand.service_id for cand in candidates], dtype=np.int64)
+        self.provider_id = np.array([cand.provider_id for cand in candidates], dtype=np.int64)
+        self.capacity = np.array([cand.capacity for cand in candidates], dtype=np.int64)
+        self.left = self.capacity - np.array([used.get(cand.service_id, 0) for cand in candidates], dtype=np.int64)
+        self.age_min = np.array([cand.age_min for cand in candidates], dtype=np.int64)
+        self.age_max = np.array([cand.age_max for cand in candidates], dtype=np.int64)
+        self.sex = np.array([cand.sex for cand in candidates], dtype=object)
+        self.for_parents = np.array([cand.for_parents for cand in candidates], dtype=bool)
+        self.groups = np.array([sum(GROUP_BITS.get(g, 0) for g in cand.groups) for cand in candidates], dtype=np.int64)
+        self.area_points = np.array(
+            [AREA_POINTS.get(cand.level, WIDE_AREA)[0] for cand in candidates], dtype=np.float64
+        )
+        self.static = self.area_points + 5 * np.minimum(np.maximum(self.left, 0), 10) / 10
+
+
+def rank(
+    ctx: ChildContext, cset: CandidateSet, *, on: dt.date, limit: int | None = None, cover_needs: bool = False
+) -> list[Suggestion]:
+    """Score ``cset`` for one child, best first. ``limit`` caps the list; ``cover_needs`` stops as soon as every
+    open need has a suggestion (what drafting a plan needs)."""
+    if not ctx.needs or not cset.items:
+        return []
+    weight = np.zeros(len(DOMAIN_INDEX))
     need_domains: dict[str, list[tuple[int, int]]] = {}
     for need_id, domain, severity in ctx.needs:
         need_domains.setdefault(domain, []).append((need_id, severity))
+        if domain in DOMAIN_INDEX:
+            weight[DOMAIN_INDEX[domain]] += severity
+    age = age_on(ctx.birth_date, on)
+    fit = cset.has @ weight
+    child_groups = sum(GROUP_BITS.get(g, 0) for g in ctx.groups)
+    targeted = (cset.groups & child_groups) != 0
+    person_ok = cset.for_parents | (
+        (cset.age_min <= age) & (age <= cset.age_max) & ((cset.sex == "") | (cset.sex == ctx.sex))
+    )
+    ok = (fit > 0) & (cset.left > 0) & person_ok & ((cset.groups == 0) | targeted)
+    if ctx.referred_services:
+        ok &= ~np.isin(cset.service_id, list(ctx.referred_services))
+    involved = np.isin(cset.provider_id, list(ctx.involved_providers)) if ctx.involved_providers else None
+    score = 10 * fit + cset.static + 3 * targeted
+    if involved is not None:
+        score = score + 6 * involved
+    idx = np.flatnonzero(ok)
+    # Best first; ties: more places left, then the older service.
+    order = idx[np.lexsort((cset.service_id[idx], -cset.left[idx], -score[idx]))]
     out: list[Suggestion] = []
-    for c in candidates:
+    uncovered = {need_id for need_id, _d, _s in ctx.needs}
+    for i in order:
+        c = cset.items[int(i)]
         matched = [(d, n) for d in c.domains for n in need_domains.get(d, [])]
-        if not matched or c.service_id in ctx.referred_services:
-            continue
-        if not c.for_parents and not (c.age_min <= age <= c.age_max):
-            continue
-        if not c.for_parents and c.sex and c.sex != ctx.sex:
-            continue
-        targeted = ctx.groups & set(c.groups)
-        if c.groups and not targeted:
-            continue
-        left = c.capacity - used.get(c.service_id, 0)
-        if left <= 0:
-            continue
-        score = 0.0
-        reasons: list[str] = []
-        for _domain, (_need_id, severity) in matched:
-            score += 10 * severity
-        seen_domains = dict.fromkeys(d for d, _ in matched)
-        reasons.append(
+        need_ids = sorted({n for _, (n, _s) in matched})
+        if cover_needs:
+            if not uncovered & set(need_ids):
+                continue
+            uncovered -= set(need_ids)
+        left = int(cset.left[i])
+        reasons = [
             "满足需求："
             + "、".join(
                 f"{DOMAIN_LABELS.get(d, d)}（{SEVERITY_LABELS.get(max(s for _, s in need_domains[d]), '')}）"
-                for d in seen_domains
-            )
-        )
-        points, text = AREA_POINTS.get(c.level, WIDE_AREA)
-        score += points
-        reasons.append(text)
-        score += 5 * min(left, 10) / 10
-        reasons.append(f"剩余名额{left}/{c.capacity}")
-        if c.provider_id in ctx.involved_providers:
-            score += 6
+                for d in dict.fromkeys(d for d, _ in matched)
+            ),
+            AREA_POINTS.get(c.level, WIDE_AREA)[1],
+            f"剩余名额{left}/{c.capacity}",
+        ]
+        if involved is not None and involved[i]:
             reasons.append("该服务方已在为这名儿童服务，便于延续")
-        if targeted:
-            score += 3
-            reasons.append("面向" + "、".join(GROUP_LABELS.get(g, g) for g in sorted(targeted)))
+        if targeted[i]:
+            reasons.append("面向" + "、".join(GROUP_LABELS.get(g, g) for g in sorted(ctx.groups & set(c.groups))))
         if c.for_parents:
             reasons.append("面向父母或监护人")
         elif c.age_min > 0 or c.age_max < 17:
@@ -211,14 +303,15 @@ def rank(ctx: ChildContext, candidates: list[Candidate], used: Counter[int], *, 
                 c.provider_id,
                 c.provider_name,
                 c.programme,
-                round(score, 2),
+                round(float(score[i]), 2),
                 c.capacity,
                 left,
-                sorted({n for _, (n, _s) in matched}),
+                need_ids,
                 reasons,
             )
         )
-    out.sort(key=lambda s: (-s.score, -s.capacity_left, s.service_id))
+        if (limit is not None and len(out) >= limit) or (cover_needs and not uncovered):
+            break
     return out
 
 
@@ -227,8 +320,8 @@ def match_services(*, child: Child, on: dt.date, limit: int = 10) -> list[Sugges
     ctx = child_context(child)
     if not ctx.needs:
         return []
-    candidates = candidates_for_prefixes(village_prefixes(child.village_id))
+    prefixes = village_prefixes(child.village_id)
     wanted = {d for _, d, _ in ctx.needs}
-    candidates = [c for c in candidates if wanted & set(c.domains)]
-    used = active_counts(c.service_id for c in candidates)
-    return rank(ctx, candidates, used, on=on)[:limit]
+    candidates = candidates_for_prefixes(prefixes, domains=wanted)
+    used = active_counts_for_prefixes(prefixes)
+    return rank(ctx, CandidateSet(candidates, used), on=on, limit=limit)

@@ -7,6 +7,8 @@ standards table, the overlap check and the eligibility rules (``eligibility.py``
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -23,6 +25,12 @@ class Domain(models.TextChoices):
     SAFETY = "safety", "安全防护"
     AFFECTION = "affection", "亲情关爱"
     RECREATION = "recreation", "文体活动"
+
+
+def domain_mask(domains: list[str] | tuple[str, ...]) -> int:
+    """Bits of ``domains`` in the order of ``Domain``."""
+    order = list(Domain.values)
+    return sum(1 << order.index(d) for d in set(domains) if d in order)
 
 
 class Severity(models.IntegerChoices):
@@ -180,6 +188,8 @@ class Service(models.Model):
     programme = models.CharField("所属项目", max_length=40, blank=True)  # 童心港湾, 七彩假期, 爱心妈妈…
     description = models.CharField("服务内容", max_length=500, blank=True)
     domains = models.JSONField("满足的需求领域", default=list)
+    # The domains again as bits (Domain order), so matching can filter in SQL on both engines.
+    domain_mask = models.PositiveIntegerField("需求领域位图", default=0, db_index=False)
     capacity = models.PositiveIntegerField("服务名额")
     schedule = models.CharField("服务时间", max_length=100, blank=True)
     age_min = models.PositiveSmallIntegerField("最小年龄", default=0)
@@ -196,6 +206,10 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.domain_mask = domain_mask(self.domains or [])
+        super().save(*args, **kwargs)
 
 
 class ServiceArea(models.Model):

@@ -267,3 +267,17 @@ def postings_for_provider(user: User, *, on: dt.date) -> list[Posting]:
             )
         )
     return out
+
+
+def participation_counts(user: User, *, start: dt.date, end: dt.date) -> dict[str, int]:
+    """Activity participation in the user's jurisdiction between ``start`` and ``end`` (for oversight): activities
+    held, children invited, attendances, and distinct children who attended at least once."""
+    acts = activities_for(user).filter(starts_on__gte=start, starts_on__lte=end)
+    invites = ActivityInvite.objects.filter(activity__in=acts.values("pk"), child__in=children_for(user).values("pk"))
+    came = invites.filter(attended=True)
+    return {
+        "activities": acts.count(),
+        "invited": invites.count(),
+        "attendances": came.count(),
+        "children_attended": came.values("child_id").distinct().count(),
+    }

@@ -47,6 +47,7 @@ from guanai.support.models import (
 )
 
 DOMAIN_LABELS = dict(Domain.choices)
+VISIT_WINDOW_DAYS = 100  # visit checklists older than this no longer raise needs
 
 
 def _require(user: User, permission: str, message: str) -> None:
@@ -374,7 +375,12 @@ def needs_derive(*, child_ids: Iterable[int] | None, on: dt.date) -> dict[str, i
     visit_map = data["from_visit_checklist"]
     from guanai.visits.models import Visit
 
-    visits = Visit.objects.filter(child__in=base.values("pk")).order_by("child_id", "-visited_at")
+    # Only recent visits count (a quarter's home visit supersedes older ones); this bounds the nightly run over
+    # the whole registry to a few visits per child.
+    recent = on - dt.timedelta(days=VISIT_WINDOW_DAYS)
+    visits = Visit.objects.filter(child__in=base.values("pk"), visited_on__gte=recent, visited_on__lte=on).order_by(
+        "child_id", "-visited_at"
+    )
     latest: dict[int, tuple[dict[str, dict[str, str]], dt.date]] = {}
     for child_id, checklist, visited_on in visits.values_list("child_id", "checklist", "visited_on").iterator(
         chunk_size=5000
@@ -1184,6 +1190,7 @@ def plans_draft_batch(*, actor: User, region_code: str, on: dt.date, progress: A
     in one run): needs, groups, referrals and candidate services are loaded set-wise; each village's candidate
     services are loaded once; plans, actions and timeline lines are written in bulk per chunk."""
     from guanai.support.matching import (
+        CandidateSet,
         ChildContext,
         active_counts,
         candidates_for_prefixes,
@@ -1231,7 +1238,7 @@ def plans_draft_batch(*, actor: User, region_code: str, on: dt.date, progress: A
                 involved[child_id].add(provider_id)
             if status in Referral.ACTIVE:
                 referred[child_id].add(service_id)
-    by_village: dict[str, list[Any]] = {}
+    by_village: dict[str, CandidateSet] = {}
     ancestors = [prefix[:n] for n in (2, 4, 6, 9, 12) if n <= len(prefix)]
     used = active_counts(
         ServiceArea.objects.filter(Q(prefix__in=ancestors) | Q(prefix__startswith=prefix))
@@ -1248,7 +1255,7 @@ def plans_draft_batch(*, actor: User, region_code: str, on: dt.date, progress: A
             for child_id in chunk:
                 village, birth, sex = info[child_id]
                 if village not in by_village:
-                    by_village[village] = candidates_for_prefixes(village_prefixes(village))
+                    by_village[village] = CandidateSet(candidates_for_prefixes(village_prefixes(village)), used)
                 needs = needs_by_child[child_id]
                 ctx = ChildContext(
                     child_id,
@@ -1261,7 +1268,7 @@ def plans_draft_batch(*, actor: User, region_code: str, on: dt.date, progress: A
                     frozenset(referred[child_id]),
                 )
                 suggestions: dict[int, tuple[int, str]] = {}
-                for s in rank(ctx, by_village[village], used, on=on):
+                for s in rank(ctx, by_village[village], on=on, cover_needs=True):
                     for need_id in s.need_ids:
                         suggestions.setdefault(need_id, (s.service_id, f"{s.provider_name}“{s.service_name}”"))
                 goals, actions = _draft_for(

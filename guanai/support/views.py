@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from guanai.accounts.models import User
 from guanai.accounts.scope import region_prefix
+from guanai.audit.services import access_record
 from guanai.lib.dates import age_on
 from guanai.lib.errors import DomainError, PermissionRefused
 from guanai.lib.parse import ParseError, parse_date
@@ -118,6 +119,7 @@ def child_support(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     _require(user, "support.manage")
     child = child_get(user, pk)
+    access_record(actor=user, action="support.view", object_type="child", object_id=child.pk)
     today = _today()
     needs = list(sel.needs_of(user, child))
     open_needs = [n for n in needs if n.is_open]
@@ -451,6 +453,8 @@ def provider_home(request: HttpRequest) -> HttpResponse:
     today = _today()
     referrals = list(sel.referrals_for_provider(user)) if provider else []
     rows = [(r, sel.provider_child(r, on=today)) for r in referrals]
+    for r in referrals:  # a provider reading a referred child's details is logged, child by child
+        access_record(actor=user, action="provider.view", object_type="child", object_id=r.child_id)
     return render(
         request,
         "support/provider.html",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from guanai import rules
@@ -67,6 +67,7 @@ def visit_rules() -> Rules:
     return Rules(int(data["version"]), dict(data["settings"]), tuple(data["obligations"]), tuple(data["triggers"]))
 
 
+@lru_cache(maxsize=4096)
 def period(day: dt.date, months: int) -> tuple[dt.date, dt.date]:
     """The calendar period of ``months`` months containing ``day`` (month, quarter, half-year, year)."""
     if months not in (1, 2, 3, 4, 6, 12):

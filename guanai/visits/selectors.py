@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
@@ -72,9 +72,31 @@ def problem_get(user: User, pk: int | str) -> Problem:
         raise NotFound() from None
 
 
+@dataclass(frozen=True)
+class WorkVillage:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class WorkChild:
+    """The columns of a child a worklist shows or sorts by (a worklist reads no more of the child's row)."""
+
+    id: int
+    name: str
+    child_no: str
+    village_id: str
+    village: WorkVillage
+    created_at: dt.datetime
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
 @dataclass
 class WorkItem:
-    child: Child
+    child: WorkChild
     obligations: list[Obligation]
     urgency: int
     risk: int
@@ -86,17 +108,31 @@ class WorkItem:
         return next(o.state for o in self.obligations if o.kind == kind)
 
 
-def schedules(child_rows: Sequence[Child], today: dt.date) -> dict[int, Schedule]:
-    ids = [c.pk for c in child_rows]
+class _OnRoll(Protocol):
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def created_at(self) -> dt.datetime: ...
+
+
+def schedules(child_rows: Sequence[_OnRoll], today: dt.date, *, ids: Any = None) -> dict[int, Schedule]:
+    """Each child's schedule. ``ids``: the children's ids, or a subquery selecting them (default: the rows')."""
+    ids = [c.pk for c in child_rows] if ids is None else ids
     raised: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
     reasons: dict[int, list[str]] = {}
-    for p in CadencePeriod.objects.filter(child_id__in=ids).order_by("since"):
-        raised[p.child_id].append((p.since, p.until))
-        if p.until is None:
-            reasons[p.child_id] = list(p.reasons)
+    for child_id, since, until, why in (
+        CadencePeriod.objects.filter(child_id__in=ids)
+        .order_by("since")
+        .values_list("child_id", "since", "until", "reasons")
+    ):
+        raised[child_id].append((since, until))
+        if until is None:
+            reasons[child_id] = list(why)
+    tz = timezone.get_current_timezone()
     return {
         c.pk: Schedule(
-            on_roll_since=timezone.localdate(c.created_at),
+            on_roll_since=c.created_at.astimezone(tz).date(),
             raised=tuple(raised.get(c.pk, ())),
             reasons=tuple(reasons.get(c.pk, ())),
         )
@@ -104,11 +140,9 @@ def schedules(child_rows: Sequence[Child], today: dt.date) -> dict[int, Schedule
     }
 
 
-# The columns a worklist shows or sorts by; the rest of a child's row is not read.
-WORKLIST_FIELDS = ("id", "name", "child_no", "village_id", "village__name", "created_at", "status")
-
-
-def _recent_visits(ids: list[int], today: dt.date) -> dict[int, list[tuple[dt.date, str]]]:
+def _recent_visits(
+    ids: Any, today: dt.date, states: QuerySet[ChildVisitState] | None = None
+) -> dict[int, list[tuple[dt.date, str]]]:
     """Per child, the visits the obligations on ``today`` can depend on.
 
     From the maintained summary (visits.ChildVisitState, one row per child): the latest day of each mode. For the
@@ -117,7 +151,8 @@ def _recent_visits(ids: list[int], today: dt.date) -> dict[int, list[tuple[dt.da
     such a visit (a worklist asked for a past day) are read from visits_visit."""
     visits: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
     later: list[int] = []
-    for row in ChildVisitState.objects.filter(child_id__in=ids).values_list("child_id", *STATE_COLUMNS):
+    states = ChildVisitState.objects.filter(child_id__in=ids) if states is None else states
+    for row in states.values_list("child_id", *STATE_COLUMNS):
         latest = [(day, mode) for day, mode in zip(row[1:], VISIT_MODES, strict=True) if day is not None]
         if any(day > today for day, _ in latest):
             later.append(row[0])
@@ -139,18 +174,35 @@ def worklist_for(user: User, *, today: dt.date, region: str = "", limit: int | N
     qs = children_for(user).exclude(status=Child.Status.EXITED)
     if region:
         qs = qs.filter(in_prefix("village_id", region))
-    ordered = qs.select_related("village").only(*WORKLIST_FIELDS).order_by("village_id", "name")
-    rows = list(ordered[:limit] if limit else ordered)
+    ordered = qs.order_by("village_id", "name").values_list(
+        "id", "name", "child_no", "village_id", "village__name", "created_at"
+    )
+    villages: dict[str, WorkVillage] = {}
+    rows = []
+    for pk, name, child_no, code, village_name, created_at in ordered[:limit] if limit else ordered:
+        village = villages.get(code) or villages.setdefault(code, WorkVillage(code, village_name))
+        rows.append(WorkChild(pk, name, child_no, code, village, created_at))
     ids = [c.pk for c in rows]
+    # The other reads select the same children by the scope's subquery rather than a list of a thousand ids
+    # (unless the list was cut at ``limit``).
+    scope: Any = ids if limit and len(rows) >= limit else qs.values("id")
     n_groups = dict(
-        ChildGroup.objects.filter(child_id__in=ids)
+        ChildGroup.objects.filter(child_id__in=scope)
         .values("child_id")
         .annotate(n=Count("id"))
         .values_list("child_id", "n")
     )
     cfg = effective_settings()
-    plans = schedules(rows, today)
-    visits = _recent_visits(ids, today)
+    plans = schedules(rows, today, ids=ids)
+    # The summary rows of the same children, by the summary's own village index (covering).
+    states = None
+    if not isinstance(scope, list):
+        states = scoped(
+            ChildVisitState.objects.filter(on_roll=True), user, field="village_code", permission="child.view"
+        )
+        if region:
+            states = states.filter(in_prefix("village_code", region))
+    visits = _recent_visits(ids, today, states)
     from guanai.protection.selectors import risk_for, risk_rank
 
     grades = risk_for(ids, today)
@@ -175,10 +227,16 @@ def _modes_of(kind: str) -> list[str]:
     return list(next(o for o in visit_rules().obligations if o["id"] == kind)["satisfied_by"])
 
 
+# A visit may be dated up to this far ahead of the clock (services.visit_record's tolerance).
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
 def _done_in(modes: list[str], start: dt.date, today: dt.date) -> Q:
     """On ChildVisitState: a visit of one of ``modes`` on a day in [start, today]. The summary keeps the latest
-    day per mode, so a child with a later visit of that mode (after ``today`` — a past ``today``) is checked
-    against visits_visit itself; for the current day that branch never runs."""
+    day per mode, so when visits after ``today`` can exist (``today`` is a past day) a child with such a later
+    visit is checked against visits_visit itself; for the current day that cannot happen and the condition is
+    a plain comparison of dates."""
+    later_possible = today < timezone.localdate(timezone.now() + CLOCK_SKEW)
     exact = Exists(
         Visit.objects.filter(
             child_id=OuterRef("child_id"), mode__in=modes, visited_on__gte=start, visited_on__lte=today
@@ -187,7 +245,8 @@ def _done_in(modes: list[str], start: dt.date, today: dt.date) -> Q:
     done = Q()
     for m in modes:
         done |= Q(**{f"last_{m}_on__gte": start, f"last_{m}_on__lte": today})
-        done |= Q(**{f"last_{m}_on__gt": today}) & Q(exact)
+        if later_possible:
+            done |= Q(**{f"last_{m}_on__gt": today}) & Q(exact)
     return done
 
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 from guanai.accounts.models import User
 from guanai.accounts.scope import covers
 from guanai.audit.services import audit_record, snapshot
-from guanai.lib.errors import DomainError, PermissionRefused
+from guanai.lib.errors import DomainError, NotFound, PermissionRefused
 from guanai.registry.models import Child
-from guanai.registry.selectors import child_get
+from guanai.registry.selectors import child_get, children_for
 from guanai.registry.timeline import timeline_add
 from guanai.visits.cadence import PSYCH, cadence_refresh
 from guanai.visits.models import (
@@ -122,12 +122,34 @@ def visit_record(
 ) -> Visit:
     """Record a contact or visit. Idempotent on ``client_key`` (a phone resubmitting after a dropped
     connection gets the first visit back, not a second one)."""
+    return visit_record_or_existing(
+        actor=actor,
+        child_pk=child_pk,
+        data=data,
+        now=now,
+        client_key=client_key,
+        photos=photos,
+        problems=problems,
+    )[0]
+
+
+def visit_record_or_existing(
+    *,
+    actor: User,
+    child_pk: int,
+    data: VisitData,
+    now: dt.datetime,
+    client_key: str = "",
+    photos: list[UploadedFile] | None = None,
+    problems: list[ProblemData] | None = None,
+) -> tuple[Visit, bool]:
+    """``visit_record``, also saying whether the visit is new (False: the key's first visit came back)."""
     if client_key:
         existing = Visit.objects.filter(client_key=client_key, visitor=actor).first()
         if existing is not None:
-            return existing
+            return existing, False
     try:
-        return _visit_record(
+        visit = _visit_record(
             actor=actor,
             child_pk=child_pk,
             data=data,
@@ -141,7 +163,17 @@ def visit_record(
         existing = Visit.objects.filter(client_key=client_key, visitor=actor).first() if client_key else None
         if existing is None:
             raise
-        return existing
+        return existing, False
+    return visit, True
+
+
+def _child_for_visit(actor: User, child_pk: int) -> Child:
+    """The child in the actor's scope, with only what recording a visit reads (as ``child_get``: NotFound
+    whether it does not exist or is out of scope)."""
+    try:
+        return children_for(actor).only("id", "child_no", "name", "village_id", "status").get(pk=int(child_pk))
+    except (Child.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
 
 
 @transaction.atomic
@@ -157,7 +189,7 @@ def _visit_record(
 ) -> Visit:
     if not actor.can("visit.record"):
         raise PermissionRefused("您的角色无权记录走访")
-    child = child_get(actor, child_pk)
+    child = _child_for_visit(actor, child_pk)
     if not covers(actor, child.village_id):
         raise DomainError("out_of_scope", "该儿童不在您负责的村（社区）", status=403)
     if child.status == Child.Status.EXITED:

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
 from guanai.accounts.models import User
@@ -162,6 +163,25 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- roster (花名册) ----------------------------------------------------------------------------------------
 
 ROSTER_FILTERS = ("q", "region", "group", "status", "age_band")
+# A name search counts its matches up to this many ("1000+"): counting every 王 of a district costs more
+# than the page itself, and nobody pages through a thousand namesakes.
+SEARCH_COUNT_CAP = 1000
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts at most ``cap`` rows; ``capped`` says whether there were more."""
+
+    def __init__(self, object_list: Any, per_page: int, *, cap: int) -> None:
+        super().__init__(object_list, per_page)
+        self.cap = cap
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        # Unordered, so that the database may stop at cap + 1 matches instead of sorting them all.
+        n = self.object_list.order_by()[: self.cap + 1].count()  # type: ignore[attr-defined]  # a QuerySet
+        self.capped = n > self.cap
+        return min(n, self.cap)
 
 
 @login_required
@@ -172,11 +192,13 @@ def children(request: HttpRequest) -> HttpResponse:
     today = _today()
     qs = (
         children_search(user, **filters, today=today)
-        .select_related("village")
-        .prefetch_related("groups")
+        # The village by a second small query, not a join: joined, the planner may walk all regions in code
+        # order to produce the roster order (slow when a search matches a few hundred children).
+        .prefetch_related("village", "groups")
         .order_by("village_id", "name", "id")
     )
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(qs, 30, cap=SEARCH_COUNT_CAP) if filters["q"] else Paginator(qs, 30)
+    page = paginator.get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in filters.items() if v})
     return render(
         request,

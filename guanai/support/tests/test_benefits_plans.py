@@ -322,3 +322,17 @@ def test_attendance_goes_to_the_timeline(cast, children):
         == "参加安全教育“七彩假期防溺水课堂”（2026-07-20）"
     )
     assert not TimelineEvent.objects.filter(child=b, kind="support.activity").exists()
+
+
+def test_participation_counts_feed_oversight(cast, children):
+    from guanai.support.selectors import participation_counts
+
+    a, b = children["village"], children["neighbour_village"]
+    activity = activity_create(
+        actor=cast["bob"], title="红领巾学堂", kind="programme", region_code=TOWNSHIP, starts_on=ON, ends_on=ON
+    )
+    activity_invite(actor=cast["bob"], pk=activity.pk, child_ids=[a.pk, b.pk])
+    activity_attendance(actor=cast["bob"], pk=activity.pk, attended={a.pk: True, b.pk: False})
+    counts = participation_counts(cast["charlie"], start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31))
+    assert counts == {"activities": 1, "invited": 2, "attendances": 1, "children_attended": 1}
+    assert participation_counts(cast["alice"], start=ON, end=ON)["invited"] == 1  # her village only

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 
 from conftest import DISTRICT, TOWNSHIP, VILLAGE, client_for
+from guanai.audit.models import AccessEvent
 from guanai.support.models import Need, Referral
 from guanai.support.services import need_post, referral_create
 from guanai.support.tests.factories import make_need, make_provider, make_provider_user, make_service
@@ -79,6 +80,7 @@ def test_the_provider_page_lists_only_its_referrals(cast, children, world):
     theirs = client_for(world["other"]).get("/support/provider/").content.decode()
     assert child.name in mine and "情绪低落" in mine and child.id_number_mask not in mine
     assert child.name not in theirs
+    assert AccessEvent.objects.filter(actor=world["worker"], action="provider.view", object_id=str(child.pk)).exists()
     # The registry stays closed to providers.
     assert client_for(world["worker"]).get(f"/children/{child.pk}/").status_code in (403, 404)
     assert client_for(world["worker"]).get(f"/support/children/{child.pk}/").status_code == 403
@@ -209,3 +211,17 @@ def test_api_catalogue_refuses_an_area_outside_the_officers_district(cast, child
         client_for(cast["alice"]).post("/api/v1/support/services/", body, content_type="application/json").status_code
         == 403
     )
+
+
+def test_api_a_district_officer_ties_a_social_worker_to_a_provider(cast, children, world):
+    from conftest import make_user
+
+    newcomer = make_user("social_worker", DISTRICT, "xinren")
+    c = client_for(cast["charlie"])
+    url = f"/api/v1/support/providers/{world['provider'].pk}/members/"
+    assert c.post(url, {"user": newcomer.pk}, content_type="application/json").status_code == 201
+    assert c.post(url, {"user": cast["alice"].pk}, content_type="application/json").status_code == 400
+    assert (
+        client_for(cast["alice"]).post(url, {"user": newcomer.pk}, content_type="application/json").status_code == 403
+    )
+    assert client_for(newcomer).get("/api/v1/support/referrals/").json() == []

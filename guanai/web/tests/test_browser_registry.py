@@ -75,7 +75,7 @@ def test_a_director_registers_edits_and_prints_a_left_behind_child(page, live_se
     father = child.relations.get(relation="father").person
     page.click(f"#status-{father.pk} summary")
     page.wait_for_selector(f"#id_st{father.pk}-kind")
-    assert not page.is_visible(f"#id_st{father.pk}-work_place")
+    page.wait_for_selector(f"#id_st{father.pk}-work_place", state="hidden")  # shown only for 外出务工
     page.select_option(f"#id_st{father.pk}-kind", "at_home")
     page.fill(f"#id_st{father.pk}-since", "2026-11-20")
     page.click(f"#status-{father.pk} button[type=submit]")

@@ -102,3 +102,18 @@ def test_the_directors_home_counts_groups_and_lists_exit_proposals(cast, childre
     assert "建议退出（1）" in body and f'href="/children/{proposed.pk}/#exit"' in body
     assert 'href="/children/new/"' in body
     assert ChildGroup.objects.filter(child__name="赵小花").exists()
+
+
+def test_a_name_search_counts_up_to_its_cap(cast, children, monkeypatch):
+
+    from guanai.web import views
+
+    for _ in range(4):
+        make_child(VILLAGE, "王小虎")
+    client = client_for(cast["alice"])
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 3)
+    page = client.get("/children/", {"q": "王小"}).content.decode()
+    assert "共 3+ 名" in page
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 10)
+    assert "共 5 名" in client.get("/children/", {"q": "王小"}).content.decode()
+    assert "共 5 名" in client.get("/children/").content.decode()  # the roster itself counts everyone

@@ -56,6 +56,6 @@
     window.htmx.ajax("GET", src, { target: lazy, swap: "outerHTML" });
   }, true);
   // A form loaded into the page later (htmx) gets the same treatment.
-  document.addEventListener("htmx:afterSettle", function () { applyConditions(document); });
+  document.addEventListener("htmx:load", function () { applyConditions(document); });
   document.addEventListener("submit", guardSubmit);
 })();
