@@ -262,6 +262,30 @@ def orgs_cultivated(w: Window) -> Result:
     return _per_district({r["district_id"]: r["n"] for r in rows})
 
 
+@calculator("dropouts_returned")
+def dropouts_returned(w: Window) -> Result:
+    """Of the registry children whose 疑似辍学 finding (discovery rule DROPOUT, §10) was confirmed this year up to
+    ``as_of``, those confirmed with the outcome 劝返复学. The registry keeps only the current schooling value, so the
+    confirmed findings are the dated record of dropping out and returning."""
+    from guanai.discovery.models import Finding
+
+    rows = (
+        Finding.objects.filter(
+            rule="DROPOUT",
+            status=Finding.Status.CONFIRMED,
+            child__isnull=False,
+            closed_at__gte=_day_start(w.start),
+            closed_at__lt=_day_start(w.as_of + dt.timedelta(days=1)),
+        )
+        .values("child__village_id")
+        .annotate(
+            den=Count("child_id", distinct=True),
+            num=Count("child_id", distinct=True, filter=Q(outcome=Finding.Outcome.SCHOOL_RETURN)),
+        )
+    )
+    return roll_up((r["child__village_id"], r["num"], r["den"]) for r in rows)
+
+
 @calculator("safety_events")
 def safety_events(w: Window) -> Result:
     """Safety-education activities (support.Activity of kind 安全教育, §13) held in a village, community, township

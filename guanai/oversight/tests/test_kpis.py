@@ -351,9 +351,15 @@ def test_benefit_coverage_uses_the_one_eligibility_implementation():
     assert snap("benefit_coverage", TOWNSHIP, "2026-11") == (1, 3, 33.33)
 
 
-def test_pending_kpis_are_not_computed():
-    from guanai.lib.errors import DomainError
+def test_pending_kpis_are_not_computed(monkeypatch):
+    import dataclasses
 
+    from guanai.lib.errors import DomainError
+    from guanai.oversight.kpis import kpis
+
+    # Every KPI of the current rule file is computed; a definition whose facts are not recorded yet would be pending.
+    pending = dataclasses.replace(kpis()["dropouts_returned"], status="pending", pending_reason="待记录")
+    monkeypatch.setitem(kpis(), "dropouts_returned", pending)
     with pytest.raises(DomainError) as exc:
         kpi_refresh(day=TODAY, today=TODAY, only=["dropouts_returned"])
     assert "dropouts_returned" in exc.value.message
@@ -383,3 +389,43 @@ def test_safety_education_events_are_counted_per_district_for_the_year():
     assert snap("safety_events", DISTRICT, "2026") == (2, None, 2.0)
     assert snap("safety_events", OTHER_DISTRICT, "2026") == (0, None, 0.0)
     assert snap("safety_events", CITY, "2026") == (2, None, 2.0)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_dropouts_returned_counts_confirmed_dropout_findings_per_child():
+    from guanai.discovery.models import Finding
+
+    def finding(child, status: str, outcome: str, closed: dt.date | None, key: str) -> None:
+        Finding.objects.create(
+            key=key,
+            rule="DROPOUT",
+            rule_version=1,
+            source_clause="§10",
+            child=child,
+            name=child.name,
+            region_code=child.village_id,
+            explanation="学籍状态为辍学",
+            responsible_role="director",
+            responsible_region=child.village_id,
+            status=status,
+            outcome=outcome,
+            closed_at=at(closed) if closed else None,
+            first_seen=dt.date(2026, 3, 1),
+            last_seen=dt.date(2026, 3, 1),
+        )
+
+    back, still_out, twice = make_child(VILLAGE, "甲"), make_child(VILLAGE, "乙"), make_child(NEIGHBOUR_VILLAGE, "丙")
+    finding(back, "confirmed", "school_return", dt.date(2026, 4, 1), "a")
+    finding(still_out, "confirmed", "update", dt.date(2026, 5, 1), "b")
+    finding(twice, "confirmed", "update", dt.date(2026, 3, 1), "c")  # confirmed, then returned: counted once
+    finding(twice, "confirmed", "school_return", dt.date(2026, 9, 1), "d")
+    finding(make_child(VILLAGE, "丁"), "rejected", "", dt.date(2026, 6, 1), "e")  # not a dropout
+    finding(make_child(VILLAGE, "戊"), "open", "", None, "f")  # not yet checked
+    finding(make_child(VILLAGE, "己"), "confirmed", "school_return", dt.date(2025, 12, 1), "g")  # last year
+
+    refresh("dropouts_returned")
+
+    # 测试一村: 甲 returned, 乙 not (1 of 2); 测试二村: 丙 returned (1 of 1); 虎威镇: 2 of 3.
+    assert snap("dropouts_returned", VILLAGE, "2026") == (1, 2, 50.0)
+    assert snap("dropouts_returned", NEIGHBOUR_VILLAGE, "2026") == (1, 1, 100.0)
+    assert snap("dropouts_returned", TOWNSHIP, "2026") == (2, 3, 66.67)
