@@ -257,6 +257,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},  # logs every glyph at INFO while subsetting PDF fonts
+        "splink": {"level": "WARNING"},  # training details at INFO on every discovery run
+        "py4j": {"level": "WARNING"},
     },
 }
 

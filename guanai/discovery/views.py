@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -158,13 +160,22 @@ def findings(request: HttpRequest) -> HttpResponse:
     if rule:
         qs = qs.filter(rule=rule)
     titles = {r["id"]: r["title"] for r in discovery_rules.ruleset()["rules"]}
-    items = list(qs.select_related("child")[:200])
-    for f in items:
+    page = Paginator(qs.select_related("child"), 30).get_page(request.GET.get("page"))
+    for f in page:
         f.title = titles.get(f.rule, f.rule)  # type: ignore[attr-defined]
+    query = urlencode({k: v for k, v in (("status", status), ("rule", rule)) if v})
     return render(
         request,
         "discovery/findings.html",
-        {"findings": items, "status": status, "rule": rule, "titles": titles, "statuses": Finding.Status.choices},
+        {
+            "findings": page,
+            "page": page,
+            "query": query,
+            "status": status,
+            "rule": rule,
+            "titles": titles,
+            "statuses": Finding.Status.choices,
+        },
     )
 
 

@@ -55,6 +55,10 @@ class Command(BaseCommand):
 
         demo_support_seed(today=timezone.localdate(), districts=DEMO_DISTRICTS)
         if fresh:
+            # Department rosters for the demo population, imported and compared once (issue #6).
+            from guanai.discovery.demo import demo_discovery_seed
+
+            demo_discovery_seed(today=timezone.localdate())
             # Workforce ledger, trainings, organisations, milestones and six months of KPI snapshots (issue #8),
             # after support so that its needs and activities count.
             from guanai.oversight.demo import demo_oversight_seed
