@@ -62,7 +62,7 @@ def links_export(path: Path, *, actor: Any) -> int:
         .order_by("row__source", "row__batch_id", "row__row_no")
         .values_list("row__source", "row__row_no", "child_id", "probability", "method")
     )
-    with Path(path).open("w", encoding="utf-8-sig", newline="") as fh:
+    with Path(path).open("w", encoding="utf-8", newline="") as fh:  # no BOM: read by programs first
         writer = csv.writer(fh)
         writer.writerow(LINK_HEADERS)
         for source, row_no, child_id, probability, method in qs.iterator(chunk_size=10_000):
@@ -77,7 +77,7 @@ def findings_export(path: Path, *, actor: Any) -> int:
     numbers = _Numbers()
     count = 0
     qs = Finding.objects.order_by("rule", "region_code", "id")
-    with Path(path).open("w", encoding="utf-8-sig", newline="") as fh:
+    with Path(path).open("w", encoding="utf-8", newline="") as fh:  # no BOM: read by programs first
         writer = csv.writer(fh)
         writer.writerow(FINDING_HEADERS)
         for f in qs.iterator(chunk_size=5000):

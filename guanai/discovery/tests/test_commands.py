@@ -14,7 +14,7 @@ from guanai.discovery.tests.helpers import one_digit_wrong, write_roster
 
 
 def _read(path):
-    with path.open(encoding="utf-8-sig") as fh:
+    with path.open(encoding="utf-8") as fh:  # plain UTF-8: the header's first column is 来源/规则, no BOM
         return list(csv.reader(fh))
 
 
