@@ -3,8 +3,6 @@ and review decisions. Thin over selectors and services; ID numbers appear masked
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -12,29 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from guanai.accounts.models import User
-from guanai.api.serializers import ErrorEnvelopeSerializer
+from guanai.api.auth import actor
+from guanai.api.common import ERRORS, valid_body
 from guanai.discovery.models import Finding, Link, LinkDecision
 from guanai.discovery.selectors import finding_get, findings_for, link_get, review_queue
 from guanai.discovery.services import confirmation_rates, finding_confirm, finding_reject, link_decide
-
-ERRORS = {
-    400: ErrorEnvelopeSerializer,
-    403: ErrorEnvelopeSerializer,
-    404: ErrorEnvelopeSerializer,
-    409: ErrorEnvelopeSerializer,
-}
-
-
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
-def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    body = serializer_class(data=request.data)
-    body.is_valid(raise_exception=True)
-    return dict(body.validated_data)
 
 
 class FindingSerializer(serializers.ModelSerializer):
@@ -105,7 +85,7 @@ class FindingsView(APIView):
         responses={200: FindingSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        rows = findings_for(_user(request))
+        rows = findings_for(actor(request))
         for name in ("status", "rule"):
             value = request.query_params.get(name)
             if value:
@@ -116,13 +96,13 @@ class FindingsView(APIView):
 class FindingRatesView(APIView):
     @extend_schema(summary="各规则的核实确认率")
     def get(self, request: Request) -> Response:
-        return Response(confirmation_rates(findings_for(_user(request))))
+        return Response(confirmation_rates(findings_for(actor(request))))
 
 
 class FindingDetailView(APIView):
     @extend_schema(summary="一条线索及其证据", responses={200: FindingSerializer, **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(FindingSerializer(finding_get(_user(request), pk)).data)
+        return Response(FindingSerializer(finding_get(actor(request), pk)).data)
 
 
 class FindingConfirmView(APIView):
@@ -132,10 +112,10 @@ class FindingConfirmView(APIView):
         responses={200: FindingSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(ConfirmSerializer, request)
-        found = finding_get(_user(request), pk)
+        v = valid_body(ConfirmSerializer, request)
+        found = finding_get(actor(request), pk)
         done = finding_confirm(
-            actor=_user(request), pk=found.pk, outcome=v["outcome"], note=v["note"], today=timezone.localdate()
+            actor=actor(request), pk=found.pk, outcome=v["outcome"], note=v["note"], today=timezone.localdate()
         )
         return Response(FindingSerializer(done).data)
 
@@ -145,15 +125,15 @@ class FindingRejectView(APIView):
         summary="排除线索（须填写理由）", request=RejectSerializer, responses={200: FindingSerializer, **ERRORS}
     )
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(RejectSerializer, request)
-        found = finding_get(_user(request), pk)
-        return Response(FindingSerializer(finding_reject(actor=_user(request), pk=found.pk, reason=v["reason"])).data)
+        v = valid_body(RejectSerializer, request)
+        found = finding_get(actor(request), pk)
+        return Response(FindingSerializer(finding_reject(actor=actor(request), pk=found.pk, reason=v["reason"])).data)
 
 
 class ReviewQueueView(APIView):
     @extend_schema(summary="待审核的疑似匹配（区县民政）", responses={200: LinkSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(LinkSerializer(review_queue(_user(request))[:200], many=True).data)
+        return Response(LinkSerializer(review_queue(actor(request))[:200], many=True).data)
 
 
 class ReviewDecideView(APIView):
@@ -163,8 +143,8 @@ class ReviewDecideView(APIView):
         responses={200: LinkSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(DecisionSerializer, request)
-        link = link_get(_user(request), pk)
-        link_decide(actor=_user(request), link_pk=link.pk, decision=v["decision"], note=v["note"])
+        v = valid_body(DecisionSerializer, request)
+        link = link_get(actor(request), pk)
+        link_decide(actor=actor(request), link_pk=link.pk, decision=v["decision"], note=v["note"])
         link.refresh_from_db()
         return Response(LinkSerializer(link).data)

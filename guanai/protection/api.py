@@ -7,8 +7,6 @@ gets the content; handling departments also get the reporter's identity (see ``s
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -17,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from guanai.accounts.models import User
-from guanai.api.serializers import ErrorEnvelopeSerializer
+from guanai.api.auth import actor
+from guanai.api.common import ERRORS, valid_body
 from guanai.lib.errors import DomainError
 from guanai.protection import services as svc
 from guanai.protection.models import (
@@ -48,25 +46,6 @@ from guanai.protection.selectors import (
     situations,
 )
 from guanai.registry.selectors import children_for
-
-ERRORS = {
-    400: ErrorEnvelopeSerializer,
-    403: ErrorEnvelopeSerializer,
-    404: ErrorEnvelopeSerializer,
-    409: ErrorEnvelopeSerializer,
-}
-
-
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
-def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    body = serializer_class(data=request.data)
-    body.is_valid(raise_exception=True)
-    return dict(body.validated_data)
-
 
 # --- reports -----------------------------------------------------------------------------------------------
 
@@ -213,7 +192,7 @@ class ReportsView(APIView):
         summary="我提交的强制报告（状态和处理结果反馈）", responses={200: ReporterReportSerializer(many=True)}
     )
     def get(self, request: Request) -> Response:
-        rows = reports_filed_by(_user(request)).prefetch_related("feedback__routing")[:200]
+        rows = reports_filed_by(actor(request)).prefetch_related("feedback__routing")[:200]
         return Response(ReporterReportSerializer(rows, many=True).data)
 
     @extend_schema(
@@ -222,9 +201,9 @@ class ReportsView(APIView):
         responses={201: ReporterReportSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        v = _valid(ReportInSerializer, request)
+        v = valid_body(ReportInSerializer, request)
         child = v.pop("child")
-        report = svc.report_file(actor=_user(request), data=svc.ReportData(**v, child_pk=child), now=timezone.now())
+        report = svc.report_file(actor=actor(request), data=svc.ReportData(**v, child_pk=child), now=timezone.now())
         return Response(ReporterReportSerializer(report).data, status=201)
 
 
@@ -235,7 +214,7 @@ class InboxView(APIView):
         responses={200: InboxSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        rows = routings_inbox(_user(request)).order_by("status", "accept_due")
+        rows = routings_inbox(actor(request)).order_by("status", "accept_due")
         status = request.query_params.get("status")
         if status:
             rows = rows.filter(status=status)
@@ -248,7 +227,7 @@ class ReportDetailView(APIView):
         responses={200: ReportDetailSerializer, **ERRORS},
     )
     def get(self, request: Request, pk: int) -> Response:
-        view = svc.report_view(user=_user(request), pk=pk)
+        view = svc.report_view(user=actor(request), pk=pk)
         if not view.access.content:
             return Response(ReporterReportSerializer(view.report).data)
         data = {
@@ -267,7 +246,7 @@ class ReportDetailView(APIView):
 class RoutingAcceptView(APIView):
     @extend_schema(summary="受理", request=None, responses={200: RoutingSerializer, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
-        routing = svc.report_accept(actor=_user(request), routing_pk=pk, now=timezone.now())
+        routing = svc.report_accept(actor=actor(request), routing_pk=pk, now=timezone.now())
         return Response(RoutingSerializer(routing).data)
 
 
@@ -278,8 +257,8 @@ class RoutingTransferView(APIView):
         responses={201: RoutingSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(TransferInSerializer, request)
-        new = svc.report_transfer(actor=_user(request), routing_pk=pk, now=timezone.now(), **v)
+        v = valid_body(TransferInSerializer, request)
+        new = svc.report_transfer(actor=actor(request), routing_pk=pk, now=timezone.now(), **v)
         return Response(RoutingSerializer(new).data, status=201)
 
 
@@ -290,8 +269,8 @@ class RoutingFeedbackView(APIView):
         responses={201: FeedbackSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(FeedbackInSerializer, request)
-        feedback = svc.report_feedback(actor=_user(request), routing_pk=pk, now=timezone.now(), **v)
+        v = valid_body(FeedbackInSerializer, request)
+        feedback = svc.report_feedback(actor=actor(request), routing_pk=pk, now=timezone.now(), **v)
         return Response(FeedbackSerializer(feedback).data, status=201)
 
 
@@ -485,7 +464,7 @@ class CasesView(APIView):
         responses={200: CaseSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        rows = cases_for(_user(request)).select_related("child").order_by("-created_at", "-id")
+        rows = cases_for(actor(request)).select_related("child").order_by("-created_at", "-id")
         if request.query_params.get("open") in ("1", "true"):
             rows = rows.exclude(stage=Case.Stage.CLOSED)
         return Response(CaseSerializer(rows[:500], many=True).data)
@@ -496,9 +475,9 @@ class CasesView(APIView):
         responses={201: CaseSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        v = _valid(CaseInSerializer, request)
+        v = valid_body(CaseInSerializer, request)
         case = svc.case_open(
-            actor=_user(request),
+            actor=actor(request),
             now=timezone.now(),
             source=v["source"],
             title=v["title"],
@@ -516,39 +495,39 @@ class CasesView(APIView):
 class CaseDetailView(APIView):
     @extend_schema(summary="个案详情（查看留痕）", responses={200: CaseDetailSerializer, **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(CaseDetailSerializer(svc.case_view(user=_user(request), pk=pk)).data)
+        return Response(CaseDetailSerializer(svc.case_view(user=actor(request), pk=pk)).data)
 
 
 class CaseStageView(APIView):
     @extend_schema(summary="推进个案阶段", request=StageInSerializer, responses={200: CaseSerializer, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(StageInSerializer, request)
-        case = svc.case_stage_change(actor=_user(request), case_pk=pk, now=timezone.now(), **v)
+        v = valid_body(StageInSerializer, request)
+        case = svc.case_stage_change(actor=actor(request), case_pk=pk, now=timezone.now(), **v)
         return Response(CaseSerializer(case).data)
 
 
 class CaseTransferView(APIView):
     @extend_schema(summary="转交其他部门", request=CaseTransferInSerializer, responses={200: CaseSerializer, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(CaseTransferInSerializer, request)
-        case = svc.case_transfer(actor=_user(request), case_pk=pk, now=timezone.now(), **v)
+        v = valid_body(CaseTransferInSerializer, request)
+        case = svc.case_transfer(actor=actor(request), case_pk=pk, now=timezone.now(), **v)
         return Response(CaseSerializer(case).data)
 
 
 class CaseNotesView(APIView):
     @extend_schema(summary="添加个案记录", request=TextInSerializer, responses={201: CaseNoteSerializer, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(TextInSerializer, request)
-        note = svc.case_note_add(actor=_user(request), case_pk=pk, text=v["text"], now=timezone.now())
+        v = valid_body(TextInSerializer, request)
+        note = svc.case_note_add(actor=actor(request), case_pk=pk, text=v["text"], now=timezone.now())
         return Response(CaseNoteSerializer(note).data, status=201)
 
 
 class CaseTasksView(APIView):
     @extend_schema(summary="添加个案任务", request=TaskInSerializer, responses={201: CaseTaskSerializer, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(TaskInSerializer, request)
+        v = valid_body(TaskInSerializer, request)
         task = svc.case_task_add(
-            actor=_user(request),
+            actor=actor(request),
             case_pk=pk,
             title=v["title"],
             owner_pk=v["owner"],
@@ -564,8 +543,8 @@ class TaskCompleteView(APIView):
         summary="办结（或取消）任务", request=TaskDoneInSerializer, responses={200: CaseTaskSerializer, **ERRORS}
     )
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(TaskDoneInSerializer, request)
-        task = svc.case_task_complete(actor=_user(request), task_pk=pk, now=timezone.now(), **v)
+        v = valid_body(TaskDoneInSerializer, request)
+        task = svc.case_task_complete(actor=actor(request), task_pk=pk, now=timezone.now(), **v)
         return Response(CaseTaskSerializer(task).data)
 
 
@@ -576,8 +555,8 @@ class CaseCloseView(APIView):
         responses={200: CaseSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(CloseInSerializer, request)
-        case = svc.case_close_request(actor=_user(request), case_pk=pk, reason=v["reason"], now=timezone.now())
+        v = valid_body(CloseInSerializer, request)
+        case = svc.case_close_request(actor=actor(request), case_pk=pk, reason=v["reason"], now=timezone.now())
         return Response(CaseSerializer(case).data)
 
 
@@ -588,8 +567,8 @@ class CaseCloseDecisionView(APIView):
         responses={200: CaseSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(CloseDecisionInSerializer, request)
-        case = svc.case_close_decide(actor=_user(request), case_pk=pk, now=timezone.now(), **v)
+        v = valid_body(CloseDecisionInSerializer, request)
+        case = svc.case_close_decide(actor=actor(request), case_pk=pk, now=timezone.now(), **v)
         return Response(CaseSerializer(case).data)
 
 
@@ -598,16 +577,16 @@ class PlacementsView(APIView):
         summary="记录临时监护安置", request=PlacementInSerializer, responses={201: PlacementSerializer, **ERRORS}
     )
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(PlacementInSerializer, request)
-        row = svc.placement_add(actor=_user(request), case_pk=pk, now=timezone.now(), **v)
+        v = valid_body(PlacementInSerializer, request)
+        row = svc.placement_add(actor=actor(request), case_pk=pk, now=timezone.now(), **v)
         return Response(PlacementSerializer(row).data, status=201)
 
 
 class PlacementEndView(APIView):
     @extend_schema(summary="结束安置", request=PlacementEndInSerializer, responses={200: PlacementSerializer, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(PlacementEndInSerializer, request)
-        row = svc.placement_end(actor=_user(request), placement_pk=pk, now=timezone.now(), **v)
+        v = valid_body(PlacementEndInSerializer, request)
+        row = svc.placement_end(actor=actor(request), placement_pk=pk, now=timezone.now(), **v)
         return Response(PlacementSerializer(row).data)
 
 
@@ -620,9 +599,9 @@ class LegalActionsView(APIView):
         responses={201: LegalActionSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(LegalInSerializer, request)
+        v = valid_body(LegalInSerializer, request)
         row = svc.legal_action_record(
-            actor=_user(request),
+            actor=actor(request),
             case_pk=pk,
             kind=v["kind"],
             body=v["body"],
@@ -647,9 +626,9 @@ class LegalDecisionView(APIView):
         responses={200: LegalActionSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(LegalDecisionInSerializer, request)
+        v = valid_body(LegalDecisionInSerializer, request)
         row = svc.legal_action_decide(
-            actor=_user(request), action_pk=pk, today=timezone.localdate(), now=timezone.now(), **v
+            actor=actor(request), action_pk=pk, today=timezone.localdate(), now=timezone.now(), **v
         )
         return Response(LegalActionSerializer(row).data)
 
@@ -716,9 +695,9 @@ class AssessmentsView(APIView):
         responses={201: AssessmentSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        v = _valid(AssessmentInSerializer, request)
+        v = valid_body(AssessmentInSerializer, request)
         assessment = svc.assessment_submit(
-            actor=_user(request),
+            actor=actor(request),
             child_pk=v["child"],
             answers=dict(v["answers"]),
             assessed_on=v["assessed_on"] or timezone.localdate(),
@@ -732,7 +711,7 @@ class AssessmentsView(APIView):
 class AssessmentDetailView(APIView):
     @extend_schema(summary="评估结果（查看留痕）", responses={200: AssessmentSerializer, **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(AssessmentSerializer(svc.assessment_view(user=_user(request), pk=pk)).data)
+        return Response(AssessmentSerializer(svc.assessment_view(user=actor(request), pk=pk)).data)
 
 
 # --- entrusted care ----------------------------------------------------------------------------------------
@@ -786,9 +765,9 @@ class CarerChecksView(APIView):
         summary="委托照护能力核查", request=CarerCheckInSerializer, responses={201: CarerCheckSerializer, **ERRORS}
     )
     def post(self, request: Request) -> Response:
-        v = _valid(CarerCheckInSerializer, request)
+        v = valid_body(CarerCheckInSerializer, request)
         check = svc.carer_check_record(
-            actor=_user(request),
+            actor=actor(request),
             child_pk=v["child"],
             carer_pk=v["carer"],
             carer_name=v["carer_name"],
@@ -809,8 +788,8 @@ class CarerActionsView(APIView):
         responses={201: CarerActionSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        v = _valid(CarerActionInSerializer, request)
-        row = svc.carer_action_add(actor=_user(request), check_pk=pk, now=timezone.now(), **v)
+        v = valid_body(CarerActionInSerializer, request)
+        row = svc.carer_action_add(actor=actor(request), check_pk=pk, now=timezone.now(), **v)
         return Response(CarerActionSerializer(row).data, status=201)
 
 
@@ -835,7 +814,7 @@ class RiskView(APIView):
         raw = [x for x in request.query_params.get("child", "").split(",") if x.strip()]
         if not raw or len(raw) > 500 or not all(x.strip().isdigit() for x in raw):
             raise DomainError("bad_children", "请用逗号分隔的儿童ID（1至500个）")
-        ids = list(children_for(_user(request)).filter(pk__in=[int(x) for x in raw]).values_list("pk", flat=True))
+        ids = list(children_for(actor(request)).filter(pk__in=[int(x) for x in raw]).values_list("pk", flat=True))
         grades = risk_for(ids)
         names = dict(ChildRisk.Grade.choices)
         rows = [

@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from guanai.accounts.models import User
-from guanai.api.serializers import ErrorEnvelopeSerializer
+from guanai.api.auth import actor
+from guanai.api.common import ERRORS, valid_body
 from guanai.audit.services import access_record
 from guanai.lib.errors import PermissionRefused
 from guanai.registry.selectors import child_get
@@ -34,28 +34,11 @@ from guanai.support.models import (
     Service,
 )
 
-ERRORS = {
-    400: ErrorEnvelopeSerializer,
-    403: ErrorEnvelopeSerializer,
-    404: ErrorEnvelopeSerializer,
-    409: ErrorEnvelopeSerializer,
-}
 TAG = ["support"]
-
-
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _today() -> dt.date:
     return timezone.localdate()
-
-
-def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    body = serializer_class(data=request.data)
-    body.is_valid(raise_exception=True)
-    return dict(body.validated_data)
 
 
 # --- serializers ---------------------------------------------------------------------------------------------
@@ -385,13 +368,13 @@ class InstrumentView(APIView):
 class ChildNeedsView(APIView):
     @extend_schema(tags=TAG, summary="儿童的需求", responses={200: NeedSerializer(many=True), **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = actor(request)
         return Response(NeedSerializer(sel.needs_of(user, child_get(user, pk)), many=True).data)
 
     @extend_schema(tags=TAG, summary="登记需求", request=NeedInSerializer, responses={201: NeedSerializer, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(NeedInSerializer, request)
-        need = svc.need_add(actor=_user(request), child_pk=pk, on=_today(), **data)
+        data = valid_body(NeedInSerializer, request)
+        need = svc.need_add(actor=actor(request), child_pk=pk, on=_today(), **data)
         return Response(NeedSerializer(need).data, status=201)
 
 
@@ -403,8 +386,8 @@ class ChildAssessmentsView(APIView):
         responses={201: NeedSerializer(many=True), **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(AssessmentInSerializer, request)
-        user = _user(request)
+        data = valid_body(AssessmentInSerializer, request)
+        user = actor(request)
         svc.needs_assess(
             actor=user,
             child_pk=pk,
@@ -422,7 +405,7 @@ class ChildAssessmentsView(APIView):
 class ChildBenefitsView(APIView):
     @extend_schema(tags=TAG, summary="儿童的救助保障、应享项目和应享未享", responses={200: dict, **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = actor(request)
         child = child_get(user, pk)
         today = _today()
         eligible = benefit_eligibility(on=today, child_ids=[child.pk]).get(child.pk, [])
@@ -453,8 +436,8 @@ class ChildBenefitsView(APIView):
         responses={201: EnrolmentSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(EnrolInSerializer, request)
-        enrolment = svc.benefit_enrol(actor=_user(request), child_pk=pk, today=_today(), **data)
+        data = valid_body(EnrolInSerializer, request)
+        enrolment = svc.benefit_enrol(actor=actor(request), child_pk=pk, today=_today(), **data)
         return Response(EnrolmentSerializer(enrolment).data, status=201)
 
 
@@ -463,9 +446,9 @@ class BenefitEndView(APIView):
         tags=TAG, summary="终止救助保障", request=EndInSerializer, responses={200: EnrolmentSerializer, **ERRORS}
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(EndInSerializer, request)
+        data = valid_body(EndInSerializer, request)
         return Response(
-            EnrolmentSerializer(svc.benefit_end(actor=_user(request), pk=pk, end=data["end"], today=_today())).data
+            EnrolmentSerializer(svc.benefit_end(actor=actor(request), pk=pk, end=data["end"], today=_today())).data
         )
 
 
@@ -481,8 +464,8 @@ class StandardsView(APIView):
         responses={201: StandardSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data = _valid(StandardInSerializer, request)
-        return Response(StandardSerializer(svc.standard_set(actor=_user(request), **data)).data, status=201)
+        data = valid_body(StandardInSerializer, request)
+        return Response(StandardSerializer(svc.standard_set(actor=actor(request), **data)).data, status=201)
 
 
 class ChildMatchesView(APIView):
@@ -492,7 +475,7 @@ class ChildMatchesView(APIView):
         responses={200: SuggestionSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = actor(request)
         if not user.can("support.manage"):
             raise PermissionRefused()
         child = child_get(user, pk)
@@ -502,16 +485,16 @@ class ChildMatchesView(APIView):
 class ProvidersView(APIView):
     @extend_schema(tags=TAG, summary="服务提供方", responses={200: ProviderSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(ProviderSerializer(sel.providers_for(_user(request)), many=True).data)
+        return Response(ProviderSerializer(sel.providers_for(actor(request)), many=True).data)
 
     @extend_schema(
         tags=TAG, summary="新增服务提供方", request=ProviderInSerializer, responses={201: ProviderSerializer, **ERRORS}
     )
     def post(self, request: Request) -> Response:
-        data = _valid(ProviderInSerializer, request)
+        data = valid_body(ProviderInSerializer, request)
         region = data.pop("region")
         return Response(
-            ProviderSerializer(svc.provider_create(actor=_user(request), region_code=region, **data)).data, status=201
+            ProviderSerializer(svc.provider_create(actor=actor(request), region_code=region, **data)).data, status=201
         )
 
 
@@ -524,32 +507,32 @@ class ProviderMembersView(APIView):
         tags=TAG, summary="把服务提供方人员账号关联到机构", request=MemberInSerializer, responses={201: dict, **ERRORS}
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(MemberInSerializer, request)
-        member = svc.provider_member_add(actor=_user(request), provider_pk=pk, user_pk=data["user"])
+        data = valid_body(MemberInSerializer, request)
+        member = svc.provider_member_add(actor=actor(request), provider_pk=pk, user_pk=data["user"])
         return Response({"provider": member.provider_id, "user": member.user_id}, status=201)
 
 
 class ServicesView(APIView):
     @extend_schema(tags=TAG, summary="服务目录（覆盖本辖区的服务）", responses={200: ServiceSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        qs = sel.services_for(_user(request)).prefetch_related("areas")[:500]
+        qs = sel.services_for(actor(request)).prefetch_related("areas")[:500]
         return Response(ServiceSerializer(qs, many=True).data)
 
     @extend_schema(
         tags=TAG, summary="新增服务项目", request=ServiceInSerializer, responses={201: ServiceSerializer, **ERRORS}
     )
     def post(self, request: Request) -> Response:
-        data = _valid(ServiceInSerializer, request)
+        data = valid_body(ServiceInSerializer, request)
         provider = data.pop("provider")
         return Response(
-            ServiceSerializer(svc.service_create(actor=_user(request), provider_pk=provider, **data)).data, status=201
+            ServiceSerializer(svc.service_create(actor=actor(request), provider_pk=provider, **data)).data, status=201
         )
 
 
 class ReferralsView(APIView):
     @extend_schema(tags=TAG, summary="转介列表：服务提供方看转介给本机构的；工作人员看本辖区的", responses={200: dict})
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = actor(request)
         if user.can("support.provide"):
             referrals = list(sel.referrals_for_provider(user))
             for r in referrals:
@@ -567,9 +550,9 @@ class ReferralsView(APIView):
         responses={201: ReferralSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data = _valid(ReferralInSerializer, request)
+        data = valid_body(ReferralInSerializer, request)
         referral = svc.referral_create(
-            actor=_user(request),
+            actor=actor(request),
             child_pk=data["child"],
             service_pk=data["service"],
             need_pk=data["need"],
@@ -583,7 +566,7 @@ class ReferralsView(APIView):
 class ReferralDetailView(APIView):
     @extend_schema(tags=TAG, summary="一条转介", responses={200: dict, **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = actor(request)
         if user.can("support.provide"):
             return Response(ProviderReferralSerializer(sel.referral_for_provider(user, pk)).data)
         return Response(ReferralSerializer(sel.referral_for_workforce(user, pk)).data)
@@ -597,8 +580,8 @@ class ReferralRespondView(APIView):
         responses={200: ProviderReferralSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(RespondInSerializer, request)
-        user = _user(request)
+        data = valid_body(RespondInSerializer, request)
+        user = actor(request)
         svc.referral_respond(actor=user, pk=pk, **data)
         return Response(
             ProviderReferralSerializer(sel.referral_for_provider(user, pk)).data
@@ -615,8 +598,8 @@ class ReferralDeliverView(APIView):
         responses={200: ProviderReferralSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(DeliverInSerializer, request)
-        user = _user(request)
+        data = valid_body(DeliverInSerializer, request)
+        user = actor(request)
         svc.referral_deliver(actor=user, pk=pk, today=_today(), **data)
         return Response(ProviderReferralSerializer(sel.referral_for_provider(user, pk)).data)
 
@@ -626,9 +609,9 @@ class ReferralCancelView(APIView):
         tags=TAG, summary="撤回转介", request=ReasonInSerializer, responses={200: ReferralSerializer, **ERRORS}
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(ReasonInSerializer, request)
+        data = valid_body(ReasonInSerializer, request)
         return Response(
-            ReferralSerializer(svc.referral_cancel(actor=_user(request), pk=pk, reason=data["reason"])).data
+            ReferralSerializer(svc.referral_cancel(actor=actor(request), pk=pk, reason=data["reason"])).data
         )
 
 
@@ -639,7 +622,7 @@ class NeedPostView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         body = request.data if isinstance(request.data, dict) else {}
         posted = str(body.get("posted", "true")).lower() not in ("false", "0", "")
-        return Response(NeedSerializer(svc.need_post(actor=_user(request), pk=pk, posted=posted)).data)
+        return Response(NeedSerializer(svc.need_post(actor=actor(request), pk=pk, posted=posted)).data)
 
 
 class PostingsView(APIView):
@@ -649,7 +632,7 @@ class PostingsView(APIView):
         responses={200: PostingSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = actor(request)
         if not user.can("support.provide"):
             raise PermissionRefused()
         return Response(PostingSerializer(sel.postings_for_provider(user, on=_today()), many=True).data)
@@ -660,8 +643,8 @@ class PostingTakeView(APIView):
         tags=TAG, summary="接单", request=TakeInSerializer, responses={201: ProviderReferralSerializer, **ERRORS}
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(TakeInSerializer, request)
-        user = _user(request)
+        data = valid_body(TakeInSerializer, request)
+        user = actor(request)
         referral = svc.need_take(actor=user, need_pk=pk, service_pk=data["service"], on=_today())
         return Response(ProviderReferralSerializer(sel.referral_for_provider(user, referral.pk)).data, status=201)
 
@@ -669,7 +652,7 @@ class PostingTakeView(APIView):
 class ChildPlanView(APIView):
     @extend_schema(tags=TAG, summary="儿童当前的关爱帮扶方案", responses={200: PlanSerializer, **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = actor(request)
         plan = sel.current_plan(user, child_get(user, pk))
         if plan is None:
             return Response(None)
@@ -679,7 +662,7 @@ class ChildPlanView(APIView):
         tags=TAG, summary="根据需求和匹配生成方案草稿", request=None, responses={201: PlanSerializer, **ERRORS}
     )
     def post(self, request: Request, pk: int) -> Response:
-        plan = svc.plan_draft(actor=_user(request), child_pk=pk, on=_today())
+        plan = svc.plan_draft(actor=actor(request), child_pk=pk, on=_today())
         return Response(PlanSerializer(plan).data, status=201)
 
 
@@ -691,9 +674,9 @@ class PlanActionsView(APIView):
         responses={201: PlanActionSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(ActionInSerializer, request)
+        data = valid_body(ActionInSerializer, request)
         action = svc.plan_action_add(
-            actor=_user(request),
+            actor=actor(request),
             plan_pk=pk,
             kind=data["kind"],
             title=data["title"],
@@ -715,16 +698,16 @@ class PlanActionUpdateView(APIView):
         responses={200: PlanActionSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(ActionUpdateInSerializer, request)
+        data = valid_body(ActionUpdateInSerializer, request)
         return Response(
-            PlanActionSerializer(svc.plan_action_update(actor=_user(request), pk=pk, on=_today(), **data)).data
+            PlanActionSerializer(svc.plan_action_update(actor=actor(request), pk=pk, on=_today(), **data)).data
         )
 
 
 class PlanActivateView(APIView):
     @extend_schema(tags=TAG, summary="启动方案", request=None, responses={200: PlanSerializer, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
-        return Response(PlanSerializer(svc.plan_activate(actor=_user(request), pk=pk, on=_today())).data)
+        return Response(PlanSerializer(svc.plan_activate(actor=actor(request), pk=pk, on=_today())).data)
 
 
 class PlanReviewView(APIView):
@@ -735,8 +718,8 @@ class PlanReviewView(APIView):
         responses={200: PlanSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(ReviewInSerializer, request)
-        user = _user(request)
+        data = valid_body(ReviewInSerializer, request)
+        user = actor(request)
         svc.plan_review(actor=user, pk=pk, on=_today(), **data)
         return Response(PlanSerializer(sel.plan_get(user, pk)).data)
 
@@ -752,8 +735,8 @@ class PlansBatchView(APIView):
         from guanai.accounts.scope import covers
         from guanai.jobs.runner import job_enqueue
 
-        data = _valid(BatchInSerializer, request)
-        user = _user(request)
+        data = valid_body(BatchInSerializer, request)
+        user = actor(request)
         if not user.can("support.manage"):
             raise PermissionRefused()
         if not covers(user, data["region"]):
@@ -770,15 +753,15 @@ class PlansBatchView(APIView):
 class ActivitiesView(APIView):
     @extend_schema(tags=TAG, summary="关爱活动", responses={200: ActivitySerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(ActivitySerializer(sel.activities_for(_user(request))[:200], many=True).data)
+        return Response(ActivitySerializer(sel.activities_for(actor(request))[:200], many=True).data)
 
     @extend_schema(
         tags=TAG, summary="新增关爱活动", request=ActivityInSerializer, responses={201: ActivitySerializer, **ERRORS}
     )
     def post(self, request: Request) -> Response:
-        data = _valid(ActivityInSerializer, request)
+        data = valid_body(ActivityInSerializer, request)
         activity = svc.activity_create(
-            actor=_user(request),
+            actor=actor(request),
             title=data["title"],
             kind=data["kind"],
             region_code=data["region"],
@@ -794,18 +777,18 @@ class ActivitiesView(APIView):
 class ActivityInviteView(APIView):
     @extend_schema(tags=TAG, summary="邀请目标儿童", request=InviteInSerializer, responses={200: dict, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(InviteInSerializer, request)
-        return Response({"invited": svc.activity_invite(actor=_user(request), pk=pk, child_ids=data["children"])})
+        data = valid_body(InviteInSerializer, request)
+        return Response({"invited": svc.activity_invite(actor=actor(request), pk=pk, child_ids=data["children"])})
 
 
 class ActivityAttendanceView(APIView):
     @extend_schema(tags=TAG, summary="登记出席", request=AttendanceInSerializer, responses={200: dict, **ERRORS})
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(AttendanceInSerializer, request)
+        data = valid_body(AttendanceInSerializer, request)
         try:
             attended = {int(k): v for k, v in data["attended"].items()}
         except ValueError:
             from guanai.lib.errors import DomainError
 
             raise DomainError("invalid", "儿童编号无效") from None
-        return Response({"changed": svc.activity_attendance(actor=_user(request), pk=pk, attended=attended)})
+        return Response({"changed": svc.activity_attendance(actor=actor(request), pk=pk, attended=attended)})
