@@ -93,8 +93,19 @@ class FindingsView(APIView):
         return Response(FindingSerializer(rows[:500], many=True).data)
 
 
+class RuleRateSerializer(serializers.Serializer):
+    rule = serializers.CharField(help_text="rule code, e.g. DROPOUT")
+    title = serializers.CharField()
+    open = serializers.IntegerField()
+    confirmed = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    rate = serializers.FloatField(
+        allow_null=True, help_text="confirmed / (confirmed + rejected); null when none closed"
+    )
+
+
 class FindingRatesView(APIView):
-    @extend_schema(summary="各规则的核实确认率")
+    @extend_schema(summary="各规则的核实确认率", responses={200: RuleRateSerializer(many=True)})
     def get(self, request: Request) -> Response:
         return Response(confirmation_rates(findings_for(actor(request))))
 

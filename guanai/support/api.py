@@ -67,7 +67,7 @@ class NeedInSerializer(serializers.Serializer):
     evidence = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class AssessmentInSerializer(serializers.Serializer):
+class NeedsAssessmentInSerializer(serializers.Serializer):
     answers = serializers.DictField(
         child=serializers.DictField(), help_text='item id -> {"score": 0-3, "evidence": "..."}'
     )
@@ -382,11 +382,11 @@ class ChildAssessmentsView(APIView):
     @extend_schema(
         tags=TAG,
         summary="开展需求评估",
-        request=AssessmentInSerializer,
+        request=NeedsAssessmentInSerializer,
         responses={201: NeedSerializer(many=True), **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = valid_body(AssessmentInSerializer, request)
+        data = valid_body(NeedsAssessmentInSerializer, request)
         user = actor(request)
         svc.needs_assess(
             actor=user,
@@ -615,9 +615,16 @@ class ReferralCancelView(APIView):
         )
 
 
+class PostInSerializer(serializers.Serializer):
+    posted = serializers.BooleanField(default=True, help_text="false withdraws the posting")
+
+
 class NeedPostView(APIView):
     @extend_schema(
-        tags=TAG, summary="发布需求供服务机构接单（posted=false 撤回）", responses={200: NeedSerializer, **ERRORS}
+        tags=TAG,
+        summary="发布需求供服务机构接单（posted=false 撤回）",
+        request=PostInSerializer,
+        responses={200: NeedSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
         body = request.data if isinstance(request.data, dict) else {}
