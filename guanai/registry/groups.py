@@ -27,7 +27,7 @@ GROUP_COLUMNS = ["child_id", "code", "explanation", "rule_id", "rule_version", "
 TIMELINE_COLUMNS = ["child_id", "at", "kind", "summary", "actor_username", "source_type", "source_id", "detail"]
 
 
-def _line(row: dict[str, Any]) -> tuple[Any, ...]:
+def timeline_line(row: dict[str, Any]) -> tuple[Any, ...]:
     """A timeline row as a database-ready tuple for ``bulk_insert`` (JSON as text)."""
     detail = row["detail"]
     return tuple(
@@ -123,7 +123,7 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
                     if old is None:
                         add.append((pk, code, g.explanation, g.rule_id, g.rule_version, g.source, today))
                         timeline.append(
-                            _line(
+                            timeline_line(
                                 timeline_row(
                                     child=pk,
                                     kind="group.add",
@@ -142,7 +142,7 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
                     if code not in derived:
                         remove.append(gone.pk)
                         timeline.append(
-                            _line(
+                            timeline_line(
                                 timeline_row(
                                     child=pk,
                                     kind="group.remove",
@@ -160,7 +160,7 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
                     if not derived and not proposals.get(pk):
                         propose[pk] = _exit_reason(child_facts, today)
                         timeline.append(
-                            _line(
+                            timeline_line(
                                 timeline_row(
                                     child=pk,
                                     kind="exit.proposed",

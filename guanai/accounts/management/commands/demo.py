@@ -11,6 +11,7 @@ from django.utils import timezone
 from guanai.accounts import roles
 from guanai.accounts.demo_users import demo_users_ensure
 from guanai.accounts.models import User
+from guanai.registry.demo import demo_proposals_processed
 from guanai.registry.groups import groups_refresh
 from guanai.registry.models import Child
 from guanai.visits.demo import demo_visits_seed
@@ -49,6 +50,7 @@ class Command(BaseCommand):
             Child.objects.filter(is_demo=True, created_at__gt=census).update(created_at=census)
             ids = list(Child.objects.filter(is_demo=True).values_list("pk", flat=True))
             groups_refresh(child_ids=ids, today=today)
+            demo_proposals_processed(today=today)
             demo_visits_seed(today=today)
         # Support (issue #7): a small service catalogue, needs, referrals and draft plans (idempotent).
         from guanai.support.demo import demo_support_seed
