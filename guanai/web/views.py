@@ -22,6 +22,8 @@ from django.views.decorators.http import require_POST
 from guanai.accounts.models import User
 from guanai.audit.selectors import access_events_for, audit_events_for
 from guanai.audit.services import access_record
+from guanai.discovery.models import Finding
+from guanai.discovery.selectors import findings_for
 from guanai.lib.dates import age_on
 from guanai.lib.errors import DomainError, PermissionRefused
 from guanai.protection.selectors import risk_for
@@ -47,6 +49,7 @@ from guanai.registry.services import (
     person_reveal,
     person_status_add,
 )
+from guanai.support.selectors import open_needs_for
 from guanai.visits.selectors import completion_by_area, worklist_for
 from guanai.web import forms as f
 
@@ -121,6 +124,9 @@ def home(request: HttpRequest) -> HttpResponse:
             group_counts=[(code, label, counts[code]) for code, label in ChildGroup.Code.choices if counts.get(code)],
             proposals=list(on_roll.exclude(exit_proposal="").order_by("name")[:20]),
             can_edit=user.can("child.edit"),
+            # What other parts of the plan ask of the director today: data-comparison leads, open needs (§9, §18).
+            open_findings=findings_for(user).filter(status=Finding.Status.OPEN).count(),
+            open_needs=open_needs_for(user).values("child_id").distinct().count(),
         )
         if user.can("visit.view"):
             work = worklist_for(user, today=today)
