@@ -201,6 +201,13 @@ class ChildPatchSerializer(ChildInSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, partial=True, **kwargs)
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # partial=True lets every field be left out, but an edit without the version it is based on cannot be
+        # checked for a concurrent change.
+        if "version" not in attrs:
+            raise serializers.ValidationError({"version": ["请提交所依据的档案版本号（version）"]})
+        return attrs
+
 
 class ChildArchiveSerializer(ChildDetailSerializer):
     groups = GroupSerializer(many=True, source="groups.all")

@@ -105,3 +105,16 @@ def test_search_parameters_reach_the_selector(cast, children):
     client = client_for(cast["charlie"])
     assert client.get("/api/v1/children/", {"region": "500230101"}).json()["count"] == 2
     assert client.get("/api/v1/children/", {"q": "王小明"}).json()["count"] == 1
+
+
+def test_an_edit_without_the_version_it_is_based_on_is_refused(cast, villages):
+    from conftest import VILLAGE, client_for, make_child
+
+    child = make_child(VILLAGE)
+    response = client_for(cast["alice"]).patch(
+        f"/api/v1/children/{child.pk}/", {"name": "王小亮"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "版本号" in str(response.json())
+    child.refresh_from_db()
+    assert child.name == "王小明"
