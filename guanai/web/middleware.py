@@ -27,3 +27,20 @@ class DomainErrorMiddleware:
             {"title": "无法完成操作", "message": exception.message},
             status=exception.status,
         )
+
+
+class StripNulMiddleware:
+    """Remove NUL characters from query parameters. They cannot be stored or compared in PostgreSQL text (the
+    driver raises), and no legitimate filter contains one; forms and API fields already refuse them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get("QUERY_STRING", ""):
+            cleaned = request.GET.copy()
+            for key in list(cleaned):
+                cleaned.setlist(key, [v.replace("\x00", "") for v in cleaned.getlist(key)])
+            cleaned._mutable = False
+            request.GET = cleaned  # type: ignore[assignment]  # a QueryDict made immutable again above
+        return self.get_response(request)
