@@ -692,6 +692,9 @@ def provider_member_add(*, actor: User, provider_pk: int, user_pk: int) -> Provi
     user = User.objects.filter(pk=user_pk).first()
     if provider is None or user is None or not covers(actor, provider.region_id):
         raise NotFound()
+    # The member will read the children referred to the provider: only someone of the actor's own jurisdiction.
+    if user.region_id is None or not covers(actor, user.region_id):
+        raise NotFound("该账号不存在或不在您的管辖范围内")
     if not user.can("support.provide"):
         raise DomainError("invalid", "该用户的角色不能作为服务提供方人员")
     member, _ = ProviderMember.objects.update_or_create(user=user, defaults={"provider": provider})

@@ -27,6 +27,7 @@ urlpatterns = [
     path("services/", views.services, name="services"),
     path("services/new/", views.service_new, name="service-new"),
     path("providers/new/", views.provider_new, name="provider-new"),
+    path("providers/members/new/", views.provider_member_new, name="provider-member-new"),
     path("standards/", views.standards, name="standards"),
     path("activities/", views.activities, name="activities"),
     path("activities/<int:pk>/", views.activity_detail, name="activity"),

@@ -582,6 +582,26 @@ def provider_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def provider_member_new(request: HttpRequest) -> HttpResponse:
+    """Tie a social-organisation account (by user name) to a provider, so that it works the provider's referrals."""
+    p = request.POST
+
+    def act(user: User) -> str:
+        account = User.objects.filter(username=p.get("username", "").strip()).first()
+        if account is None:
+            raise DomainError("invalid", f"没有用户名为“{p.get('username', '').strip()}”的账号")
+        try:
+            provider_pk = int(p.get("provider", ""))
+        except ValueError:
+            raise DomainError("invalid", "请选择服务提供方") from None
+        member = svc.provider_member_add(actor=user, provider_pk=provider_pk, user_pk=account.pk)
+        return f"已将账号 {account.username} 设为“{member.provider.name}”的工作人员"
+
+    return _act(request, "/support/services/", act)
+
+
+@login_required
 def standards(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if request.method == "POST":

@@ -225,3 +225,30 @@ def test_api_a_district_officer_ties_a_social_worker_to_a_provider(cast, childre
         client_for(cast["alice"]).post(url, {"user": newcomer.pk}, content_type="application/json").status_code == 403
     )
     assert client_for(newcomer).get("/api/v1/support/referrals/").json() == []
+
+
+def test_a_district_officer_makes_a_social_worker_staff_of_a_provider(cast):
+    from conftest import DISTRICT, OTHER_DISTRICT, make_user
+    from guanai.audit.models import AuditEvent
+    from guanai.support.models import ProviderMember
+    from guanai.support.tests.factories import make_provider
+
+    provider = make_provider()
+    worker = make_user("social_worker", DISTRICT, "xiaochen")
+    elsewhere = make_user("social_worker", OTHER_DISTRICT, "wanzhou")
+    officer = client_for(cast["charlie"])
+
+    response = officer.post("/support/providers/members/new/", {"provider": provider.pk, "username": "xiaochen"})
+    assert response.status_code == 302
+    assert ProviderMember.objects.get(user=worker).provider == provider
+    assert AuditEvent.objects.filter(action="provider.member", object_id=str(provider.pk)).exists()
+
+    # An account of another district would read this provider's referred children: refused, nothing written.
+    refused = officer.post("/support/providers/members/new/", {"provider": provider.pk, "username": "wanzhou"})
+    assert refused.status_code == 404
+    assert not ProviderMember.objects.filter(user=elsewhere).exists()
+    # A director cannot do it at all.
+    assert client_for(cast["alice"]).post(
+        "/support/providers/members/new/", {"provider": provider.pk, "username": "xiaochen"}
+    ).status_code in (302, 403)
+    assert ProviderMember.objects.filter(provider=provider).count() == 1
