@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -46,7 +47,7 @@ def users(request: HttpRequest) -> HttpResponse:
     actor = _manager(request)
     filters = {key: request.GET.get(key, "").strip() for key in ("q", "role", "active")}
     page = Paginator(users_for(actor, **filters), 50).get_page(request.GET.get("page"))
-    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    query = urlencode({k: v for k, v in filters.items() if v})
     return render(
         request, "accounts/users.html", {"page": page, "filters": filters, "roles": f.ROLE_CHOICES, "query": query}
     )
