@@ -153,11 +153,11 @@ def benefit_coverage(w: Window) -> Result:
     from guanai.support.eligibility import benefit_coverage
 
     coverage = benefit_coverage(on=w.as_of)
-    if not coverage.eligible:
+    if not coverage.villages:
         return {}
     missing = {gap.child_id for gap in coverage.gaps}
     per_village: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for pk, village in coverage.eligible.items():
+    for pk, village in coverage.villages.items():
         cell = per_village[village]
         cell[1] += 1
         cell[0] += pk not in missing

@@ -20,7 +20,7 @@ from guanai.lib.errors import PermissionRefused
 from guanai.registry.selectors import child_get
 from guanai.support import selectors as sel
 from guanai.support import services as svc
-from guanai.support.eligibility import benefit_eligibility, benefit_gaps, benefit_label
+from guanai.support.eligibility import benefit_coverage, benefit_label
 from guanai.support.matching import match_services
 from guanai.support.models import (
     Activity,
@@ -408,8 +408,8 @@ class ChildBenefitsView(APIView):
         user = actor(request)
         child = child_get(user, pk)
         today = _today()
-        eligible = benefit_eligibility(on=today, child_ids=[child.pk]).get(child.pk, [])
-        gaps = benefit_gaps(on=today, child_ids=[child.pk])
+        coverage = benefit_coverage(on=today, child_ids=[child.pk])  # one pass for both
+        eligible, gaps = coverage.eligibility.get(child.pk, []), coverage.gaps
         return Response(
             {
                 "enrolments": EnrolmentSerializer(sel.enrolments_of(user, child), many=True).data,

@@ -337,16 +337,20 @@ def _evaluate(*, on: dt.date, child_ids: Iterable[int] | None) -> tuple[dict[int
     return all_rows, found
 
 
+def _by_child(found: list[tuple[int, Rule, str]]) -> dict[int, list[tuple[str, str, str]]]:
+    result: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for pk, rule, reason in found:
+        result[pk].append((rule.benefit, rule.id, reason))
+    return dict(result)
+
+
 def benefit_eligibility(
     *, on: dt.date, child_ids: Iterable[int] | None = None
 ) -> dict[int, list[tuple[str, str, str]]]:
     """child_id -> [(benefit kind, rule id, Chinese reason)] for every child (registry, not exited) that appears
     eligible on `on`."""
     _rows, found = _evaluate(on=on, child_ids=child_ids)
-    result: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    for pk, rule, reason in found:
-        result[pk].append((rule.benefit, rule.id, reason))
-    return dict(result)
+    return _by_child(found)
 
 
 def _enrolments(
@@ -376,9 +380,11 @@ def benefit_gaps(
 
 @dataclass(frozen=True)
 class Coverage:
-    """One evaluation of the rules: who appears eligible (child -> village) and which of them miss something."""
+    """One evaluation of the rules: who appears eligible and why (as `benefit_eligibility`), each eligible child's
+    village, and which of them miss something (as `benefit_gaps`)."""
 
-    eligible: dict[int, str]
+    eligibility: dict[int, list[tuple[str, str, str]]]
+    villages: dict[int, str]
     gaps: list[BenefitGap]
 
 
@@ -390,9 +396,10 @@ def benefit_coverage(
 ) -> Coverage:
     """Eligibility and gaps from one pass over the rules (应保尽保 needs both; `benefit_gaps` is the second half)."""
     rows, found = _evaluate(on=on, child_ids=child_ids)
-    eligible = {pk: rows[pk].village_id for pk, _rule, _reason in found}
+    eligibility = _by_child(found)
+    villages = {pk: rows[pk].village_id for pk in eligibility}
     if not found:
-        return Coverage(eligible, [])
+        return Coverage(eligibility, villages, [])
     kinds = set().union(*(rule.satisfied_by for _pk, rule, _reason in found))
     by_household: dict[int, list[int]] = defaultdict(list)
     for pk, row in rows.items():
@@ -428,7 +435,7 @@ def benefit_coverage(
         elif last_end is not None:
             note += f"（最近一次于{last_end.isoformat()}终止）"
         gaps.append(BenefitGap(pk, rule.benefit, rule.id, f"{reason}；{note}", rule.source))
-    return Coverage(eligible, gaps)
+    return Coverage(eligibility, villages, gaps)
 
 
 def benefit_label(kind: str) -> str:

@@ -29,7 +29,7 @@ from guanai.registry.models import BenefitEnrolment, ChildGroup
 from guanai.registry.selectors import child_get, children_for
 from guanai.support import selectors as sel
 from guanai.support import services as svc
-from guanai.support.eligibility import benefit_eligibility, benefit_gaps, benefit_label
+from guanai.support.eligibility import benefit_coverage, benefit_label
 from guanai.support.matching import match_services
 from guanai.support.models import Activity, BenefitStandard, CarePlan, Domain, Need, PlanAction, Provider, Severity
 
@@ -123,8 +123,8 @@ def child_support(request: HttpRequest, pk: int) -> HttpResponse:
     today = _today()
     needs = list(sel.needs_of(user, child))
     open_needs = [n for n in needs if n.is_open]
-    eligible = benefit_eligibility(on=today, child_ids=[child.pk]).get(child.pk, [])
-    gaps = benefit_gaps(on=today, child_ids=[child.pk])
+    coverage = benefit_coverage(on=today, child_ids=[child.pk])  # one pass for both
+    eligible, gaps = coverage.eligibility.get(child.pk, []), coverage.gaps
     suggestions = match_services(child=child, on=today, limit=8) if open_needs else []
     need_titles = {n.pk: n for n in open_needs}
     return render(
