@@ -20,7 +20,7 @@ def test_most_demo_exit_proposals_are_processed_with_their_reason_and_one_in_eig
     assert set(kept.values_list("pk", flat=True)) == {c.pk for c in kids if c.pk % 8 == 0}
     assert set(kept.values_list("exit_proposal", flat=True)) <= {"年满16周岁", "父母返乡或情况变化，不再符合关爱条件"}
     exited = Child.objects.filter(status=Child.Status.EXITED)
-    assert all(c.exit_proposal == "" and c.exit_date < today for c in exited)
+    assert all(c.exit_proposal == "" and c.exit_date is not None and c.exit_date < today for c in exited)
     reasons = {c.pk: c.exit_reason for c in exited}
     assert reasons.get(kids[0].pk, "父母返乡") == "父母返乡"
     assert set(reasons.values()) <= {"年满16周岁", "父母返乡"}
