@@ -21,6 +21,7 @@ from django.db.models import Count, Q, QuerySet
 from guanai import rules
 from guanai.accounts.models import User
 from guanai.accounts.scope import covers, in_prefix, region_prefix, scoped
+from guanai.bulk import id_array
 from guanai.lib import regioncode
 from guanai.lib.errors import NotFound
 from guanai.protection.models import (
@@ -262,7 +263,7 @@ def latest_results(child_ids: list[int]) -> dict[int, str]:
     """The result of each child's latest guardianship assessment."""
     found: dict[int, str] = {}
     rows = (
-        Assessment.objects.filter(child_id__in=child_ids)
+        Assessment.objects.filter(child_id__in=id_array(child_ids))
         .order_by("child_id", "-assessed_on", "-id")
         .values_list("child_id", "result")
     )
@@ -277,7 +278,7 @@ def children_with_poor_guardianship(child_ids: list[int], today: dt.date) -> set
     poor = set(protection_rules()["assessment"]["poor_results"])
     found: dict[int, str] = {}
     for child_id, result in (
-        Assessment.objects.filter(child_id__in=child_ids, assessed_on__lte=today)
+        Assessment.objects.filter(child_id__in=id_array(child_ids), assessed_on__lte=today)
         .order_by("child_id", "-assessed_on", "-id")
         .values_list("child_id", "result")
     ):
@@ -291,22 +292,22 @@ def children_with_poor_guardianship(child_ids: list[int], today: dt.date) -> set
 def risk_facts(child_ids: list[int], today: dt.date) -> dict[int, RiskFacts]:
     """The facts the risk rules read, for many children in six queries."""
     reports = dict(
-        Report.objects.filter(child_id__in=child_ids, status__in=OPEN_REPORT)
+        Report.objects.filter(child_id__in=id_array(child_ids), status__in=OPEN_REPORT)
         .values("child_id")
         .annotate(n=Count("id"))
         .values_list("child_id", "n")
     )
     groups: dict[int, set[str]] = defaultdict(set)
-    for child_id, code in ChildGroup.objects.filter(child_id__in=child_ids).values_list("child_id", "code"):
+    for child_id, code in ChildGroup.objects.filter(child_id__in=id_array(child_ids)).values_list("child_id", "code"):
         groups[child_id].add(code)
     problems: dict[int, tuple[int, int]] = {
         row["child_id"]: (row["n"], row["late"])
-        for row in Problem.objects.filter(child_id__in=child_ids, status__in=["open", "in_progress"])
+        for row in Problem.objects.filter(child_id__in=id_array(child_ids), status__in=["open", "in_progress"])
         .values("child_id")
         .annotate(n=Count("id"), late=Count("id", filter=Q(due_date__lt=today)))
     }
     cases = dict(
-        Case.objects.filter(child_id__in=child_ids)
+        Case.objects.filter(child_id__in=id_array(child_ids))
         .exclude(stage=Case.Stage.CLOSED)
         .values("child_id")
         .annotate(n=Count("id"))
@@ -341,7 +342,9 @@ def risk_for(child_ids: list[int], today: dt.date | None = None) -> dict[int, tu
 
     stored = {
         row[0]: (row[1], row[2])
-        for row in ChildRisk.objects.filter(child_id__in=child_ids).values_list("child_id", "grade", "explanation")
+        for row in ChildRisk.objects.filter(child_id__in=id_array(child_ids)).values_list(
+            "child_id", "grade", "explanation"
+        )
     }
     missing = [pk for pk in child_ids if pk not in stored]
     if missing:

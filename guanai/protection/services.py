@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from guanai import privacy
 from guanai.accounts.models import User
 from guanai.accounts.scope import covers
 from guanai.audit.services import access_record, audit_record, snapshot
+from guanai.bulk import bulk_insert, bulk_set, id_array
 from guanai.lib import idnumber, regioncode
 from guanai.lib.errors import DomainError, NotFound, PermissionRefused
 from guanai.protection import instrument as instrument_lib
@@ -1582,6 +1583,9 @@ def carer_action_add(
 # --- risk grades -------------------------------------------------------------------------------------------
 
 
+RISK_COLUMNS = ["grade", "explanation", "rule_ids", "computed_at", "rule_version"]
+
+
 def risk_refresh(*, child_ids: list[int], today: dt.date) -> int:
     """Recompute and store the risk grade of these children (rules/risk.yaml). Returns the rows changed."""
     if not child_ids:
@@ -1589,27 +1593,25 @@ def risk_refresh(*, child_ids: list[int], today: dt.date) -> int:
     version = int(risk_rules()["version"])
     now = timezone.now()
     computed = risk_compute(list(child_ids), today)
-    existing = {r.child_id: r for r in ChildRisk.objects.filter(child_id__in=list(computed))}
+    existing = {
+        row[0]: row[1:]
+        for row in ChildRisk.objects.filter(child_id__in=id_array(computed)).values_list(
+            "child_id", "pk", "grade", "explanation", "rule_version"
+        )
+    }
+    at = connection.ops.adapt_datetimefield_value(now)
     new, changed = [], []
     for pk, grade in computed.items():
         row = existing.get(pk)
+        values = (grade.grade, grade.explanation[:500], json.dumps(grade.rule_ids), at, version)
         if row is None:
-            new.append(
-                ChildRisk(
-                    child_id=pk,
-                    grade=grade.grade,
-                    explanation=grade.explanation[:500],
-                    rule_ids=grade.rule_ids,
-                    computed_at=now,
-                    rule_version=version,
-                )
-            )
-        elif (row.grade, row.explanation, row.rule_version) != (grade.grade, grade.explanation[:500], version):
-            row.grade, row.explanation, row.rule_ids = grade.grade, grade.explanation[:500], grade.rule_ids
-            row.computed_at, row.rule_version = now, version
-            changed.append(row)
-    ChildRisk.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
-    ChildRisk.objects.bulk_update(changed, ["grade", "explanation", "rule_ids", "computed_at", "rule_version"])
+            new.append((pk, *values))
+        elif row[1:] != (grade.grade, grade.explanation[:500], version):
+            changed.append((*values, row[0]))
+    # Plain tuples, not model instances: an import grades 100,000 children at once. A grade stored meanwhile by
+    # another transaction for a new child is kept (it was computed from the same facts).
+    bulk_insert(ChildRisk, ["child_id", *RISK_COLUMNS], new, skip_existing=True)
+    bulk_set(ChildRisk, RISK_COLUMNS, changed)
     return len(new) + len(changed)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
-from guanai.bulk import bulk_insert
+from guanai.bulk import bulk_insert, id_array
 from guanai.lib.dates import add_months
 from guanai.registry.derivation import RELIEF_KINDS, ChildFacts, DerivedGroup, Relief, Status, derive, ruleset
 from guanai.registry.models import BenefitEnrolment, Child, ChildGroup, ChildRelation, PersonStatus, TimelineEvent
@@ -45,7 +45,7 @@ def load_facts(child_ids: list[int]) -> dict[int, ChildFacts]:
     """Facts for many children in four queries (children, parents, statuses, relief)."""
     facts: dict[int, ChildFacts] = {}
     households: dict[int, list[int]] = defaultdict(list)
-    for row in Child.objects.filter(pk__in=child_ids).values_list(
+    for row in Child.objects.filter(pk__in=id_array(child_ids)).values_list(
         "pk",
         "birth_date",
         "hukou_type",
@@ -61,12 +61,12 @@ def load_facts(child_ids: list[int]) -> dict[int, ChildFacts]:
             households[household].append(pk)
     parents: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for child_id, person_id, relation in ChildRelation.objects.filter(
-        child_id__in=child_ids, relation__in=["father", "mother"]
+        child_id__in=id_array(child_ids), relation__in=["father", "mother"]
     ).values_list("child_id", "person_id", "relation"):
         parents[person_id].append((child_id, relation))
         setattr(facts[child_id], relation, getattr(facts[child_id], relation) or [])
     for person_id, kind, since, until, place, cross, d_type, d_grade in PersonStatus.objects.filter(
-        person_id__in=list(parents)
+        person_id__in=id_array(parents)
     ).values_list(
         "person_id", "kind", "since", "until", "work_place", "cross_county", "disability_type", "disability_grade"
     ):
@@ -74,10 +74,10 @@ def load_facts(child_ids: list[int]) -> dict[int, ChildFacts]:
         for child_id, relation in parents[person_id]:
             getattr(facts[child_id], relation).append(status)
     for household_id, child_id, kind, start, end in (
-        BenefitEnrolment.objects.filter(kind__in=list(RELIEF_KINDS), household_id__in=list(households))
+        BenefitEnrolment.objects.filter(kind__in=list(RELIEF_KINDS), household_id__in=id_array(households))
         .values_list("household_id", "child_id", "kind", "start", "end")
         .union(
-            BenefitEnrolment.objects.filter(kind__in=list(RELIEF_KINDS), child_id__in=child_ids).values_list(
+            BenefitEnrolment.objects.filter(kind__in=list(RELIEF_KINDS), child_id__in=id_array(child_ids)).values_list(
                 "household_id", "child_id", "kind", "start", "end"
             )
         )
@@ -103,10 +103,14 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
         with transaction.atomic():
             facts = load_facts(chunk)
             existing: dict[int, dict[str, ChildGroup]] = defaultdict(dict)
-            for stored in ChildGroup.objects.filter(child_id__in=chunk):
+            for stored in ChildGroup.objects.filter(child_id__in=id_array(chunk)):
                 existing[stored.child_id][stored.code] = stored
-            states = dict(Child.objects.filter(pk__in=chunk).values_list("pk", "status"))
-            proposals = dict(Child.objects.filter(pk__in=chunk).values_list("pk", "exit_proposal"))
+            states: dict[int, str] = {}
+            proposals: dict[int, str] = {}
+            for pk, status, proposal in Child.objects.filter(pk__in=id_array(chunk)).values_list(
+                "pk", "status", "exit_proposal"
+            ):
+                states[pk], proposals[pk] = status, proposal
             add: list[tuple[Any, ...]] = []
             update: list[ChildGroup] = []
             remove: list[int] = []
@@ -180,7 +184,7 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
             )
             bulk_insert(TimelineEvent, TIMELINE_COLUMNS, timeline)
             if to_active:
-                Child.objects.filter(pk__in=to_active, status=Child.Status.REGISTERED).update(
+                Child.objects.filter(pk__in=id_array(to_active), status=Child.Status.REGISTERED).update(
                     status=Child.Status.ACTIVE
                 )
             # One UPDATE per distinct reason, not per child: an import can propose thousands at once.
@@ -188,9 +192,9 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
             for pk, reason in propose.items():
                 by_reason[reason].append(pk)
             for reason, pks in by_reason.items():
-                Child.objects.filter(pk__in=pks).update(exit_proposal=reason)
+                Child.objects.filter(pk__in=id_array(pks)).update(exit_proposal=reason)
             if clear_proposal:
-                Child.objects.filter(pk__in=clear_proposal).update(exit_proposal="")
+                Child.objects.filter(pk__in=id_array(clear_proposal)).update(exit_proposal="")
             facts_changed.send(sender=Child, child_ids=chunk, today=today)
     return changed_children
 

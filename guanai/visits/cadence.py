@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from guanai.bulk import id_array
 from guanai.registry.models import Child, ChildGroup, ChildRelation, PersonStatus
 from guanai.visits.models import CadencePeriod, ChildFlag
 from guanai.visits.obligations import visit_rules
@@ -22,7 +23,7 @@ PSYCH = "child_psych_abnormal"
 def triggers_for(child_ids: list[int], today: dt.date) -> dict[int, list[str]]:
     """The trigger ids that apply to each child on ``today`` (children with none are absent)."""
     found: dict[int, set[str]] = defaultdict(set)
-    for pk in Child.objects.filter(pk__in=child_ids).exclude(disability_type="").values_list("pk", flat=True):
+    for pk in Child.objects.filter(pk__in=id_array(child_ids)).exclude(disability_type="").values_list("pk", flat=True):
         found[pk].add("child_disability")
     severe = (
         PersonStatus.objects.filter(
@@ -33,14 +34,14 @@ def triggers_for(child_ids: list[int], today: dt.date) -> dict[int, list[str]]:
         .filter(Q(until__isnull=True) | Q(until__gt=today))
     )
     for pk in ChildRelation.objects.filter(
-        child_id__in=child_ids, relation__in=["father", "mother"], person__in=severe.values("person_id")
+        child_id__in=id_array(child_ids), relation__in=["father", "mother"], person__in=severe.values("person_id")
     ).values_list("child_id", flat=True):
         found[pk].add("parent_severe_disability")
-    for pk in ChildFlag.objects.filter(child_id__in=child_ids, kind=PSYCH, until__isnull=True).values_list(
+    for pk in ChildFlag.objects.filter(child_id__in=id_array(child_ids), kind=PSYCH, until__isnull=True).values_list(
         "child_id", flat=True
     ):
         found[pk].add(PSYCH)
-    for pk in ChildGroup.objects.filter(child_id__in=child_ids, code="rural_single_parent").values_list(
+    for pk in ChildGroup.objects.filter(child_id__in=id_array(child_ids), code="rural_single_parent").values_list(
         "child_id", flat=True
     ):
         found[pk].add("rural_single_parent")
@@ -55,7 +56,9 @@ def triggers_for(child_ids: list[int], today: dt.date) -> dict[int, list[str]]:
 def cadence_refresh(child_ids: list[int], today: dt.date) -> int:
     """Open, close or update raised-cadence periods so they match today's triggers. Returns changes made."""
     triggers = triggers_for(child_ids, today)
-    open_periods = {p.child_id: p for p in CadencePeriod.objects.filter(child_id__in=child_ids, until__isnull=True)}
+    open_periods = {
+        p.child_id: p for p in CadencePeriod.objects.filter(child_id__in=id_array(child_ids), until__isnull=True)
+    }
     new: list[CadencePeriod] = []
     changed = 0
     for pk in child_ids:
