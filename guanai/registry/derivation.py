@@ -21,6 +21,7 @@ from typing import Any
 
 from guanai import rules
 from guanai.lib.dates import add_months, age_on
+from guanai.rules import Condition
 
 # Disability types for which grades 3-4 also count as 重残 (民发〔2019〕62号).
 MENTAL_INTELLECTUAL = {"精神", "智力"}
@@ -76,6 +77,7 @@ class RuleSet:
     version: int
     settings: dict[str, int]
     rules: tuple[dict[str, Any], ...]
+    conditions: tuple[Condition, ...] = ()  # each rule's ``when``, compiled (same order as ``rules``)
 
 
 def _d(day: dt.date | None) -> str:
@@ -267,7 +269,12 @@ def ruleset() -> RuleSet:
         if rule["group"] not in codes:
             raise ValueError(f"rule {rule['id']}: unknown group {rule['group']!r}")
         rules.check_condition(rule["when"], rule["id"], _known_fact)
-    return RuleSet(int(data["version"]), dict(data["settings"]), tuple(data["rules"]))
+    return RuleSet(
+        int(data["version"]),
+        dict(data["settings"]),
+        tuple(data["rules"]),
+        tuple(rules.compile_condition(rule["when"]) for rule in data["rules"]),
+    )
 
 
 def derive(child: ChildFacts, day: dt.date, rule_set: RuleSet | None = None) -> list[DerivedGroup]:
@@ -276,10 +283,11 @@ def derive(child: ChildFacts, day: dt.date, rule_set: RuleSet | None = None) -> 
     facts = Facts(child, day, rs.settings)
     age = age_on(child.birth_date, day)
     result: list[DerivedGroup] = []
-    for rule in rs.rules:
+    conditions = rs.conditions or tuple(rules.compile_condition(rule["when"]) for rule in rs.rules)
+    for rule, condition in zip(rs.rules, conditions, strict=True):
         if age >= int(rule["age_below"]) or age < 0:
             continue
-        ok, whys = rules.evaluate(rule["when"], facts.get)
+        ok, whys = condition(facts.get)
         if ok:
             text = "；".join(dict.fromkeys(whys)) or rule["group"]
             result.append(DerivedGroup(rule["group"], text, rule["id"], int(rule["version"]), rule["source"]))
