@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import suppress
 from typing import Any
 
@@ -89,11 +89,16 @@ def load_facts(child_ids: list[int]) -> dict[int, ChildFacts]:
     return facts
 
 
-def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = None) -> int:
+def groups_refresh(
+    *, child_ids: Iterable[int], today: dt.date, actor: Any = None, inserted_active: Collection[int] = ()
+) -> int:
     """Re-derive the groups of ``child_ids`` on ``today``; returns how many children changed.
 
     Writes only differences: new groups, groups no longer met (with a timeline line each), changed
     explanations; moves a registered child with a group into 在册 and proposes exit for one with none.
+    ``inserted_active``: children written in this transaction as 在册 before any group was derived (the
+    import, where most new children have a group: updating the few without one back to 登记 is far cheaper
+    than updating every other one to 在册). The result is the same as inserting them as 登记.
     """
     ids = sorted(set(child_ids))
     rs = ruleset()
@@ -116,6 +121,7 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
             remove: list[int] = []
             timeline: list[tuple[Any, ...]] = []
             to_active: list[int] = []
+            to_registered: list[int] = []
             propose: dict[int, str] = {}
             clear_proposal: list[int] = []
             for pk, child_facts in facts.items():
@@ -157,7 +163,13 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
                         )
                         touched = True
                 status = states.get(pk)
-                if derived and status == Child.Status.REGISTERED:
+                if pk in inserted_active:
+                    status = Child.Status.REGISTERED
+                    if not derived:
+                        to_registered.append(pk)
+                    else:
+                        touched = True
+                elif derived and status == Child.Status.REGISTERED:
                     to_active.append(pk)
                     touched = True
                 if status != Child.Status.EXITED:
@@ -183,6 +195,8 @@ def groups_refresh(*, child_ids: Iterable[int], today: dt.date, actor: Any = Non
                 update, ["explanation", "rule_version", "rule_id", "source", "derived_on"], batch_size=2000
             )
             bulk_insert(TimelineEvent, TIMELINE_COLUMNS, timeline)
+            if to_registered:
+                Child.objects.filter(pk__in=id_array(to_registered)).update(status=Child.Status.REGISTERED)
             if to_active:
                 Child.objects.filter(pk__in=id_array(to_active), status=Child.Status.REGISTERED).update(
                     status=Child.Status.ACTIVE

@@ -1471,6 +1471,7 @@ class _Writer:
         self.sqlite = connection.vendor == "sqlite"
         self.now = timezone.now()
         self.keyring = privacy.keyring()
+        self.inserted: set[int] = set()  # children inserted by write(), as 在册 until their groups are derived
 
     def d(self, value: dt.date | None) -> Any:
         return value.isoformat() if value is not None and self.sqlite else value
@@ -1488,6 +1489,7 @@ class _Writer:
             person.new.pk = pk
         for ref, pk in zip([r for r, _, _ in plan.children], allocate_ids(Child, len(plan.children)), strict=True):
             ref.pk = pk
+        self.inserted = {ref.pk for ref, _, _ in plan.children}
         bulk_insert(
             Household,
             ["id", "household_no", "hukou_type", "village_id", "address", "is_demo"],
@@ -1616,7 +1618,7 @@ class _Writer:
                     v.get("school_name", ""),
                     "",
                     False,
-                    Child.Status.REGISTERED.value,
+                    Child.Status.ACTIVE.value,  # provisional: groups_refresh(inserted_active=…) settles it
                     "",
                     None,
                     "",
@@ -1764,7 +1766,7 @@ def _write(
         touched = writer.write(progress, total)
         if progress:
             progress(total, total, "认定儿童类别")
-        groups_refresh(child_ids=touched, today=today, actor=actor)
+        groups_refresh(child_ids=touched, today=today, actor=actor, inserted_active=writer.inserted)
         audit_record(
             actor=actor,
             action="children.import",

@@ -166,6 +166,24 @@ def test_imported_children_get_families_statuses_numbers_and_derived_groups(vill
     assert {"child.import", "group.add"} <= kinds
 
 
+def test_a_new_child_with_no_group_stays_registered_with_an_exit_proposal(villages, tmp_path):
+    """New children are written as 在册 and settled by the group refresh: one with no group goes back to 登记."""
+    at_home = {"父亲状况": "在家", "父亲状况起始日期": "", "父亲外出地点": "", "父亲是否跨县": ""}
+    path = write_csv(
+        tmp_path / "a.csv",
+        [
+            child_row("王小明", BIRTH),
+            child_row("李小红", dt.date(2014, 5, 1), male=False, 父亲姓名="李大海", 母亲姓名="张兰", **at_home),
+        ],
+    )
+    assert run(path).ok
+    left_behind, at_home_child = Child.objects.get(name="王小明"), Child.objects.get(name="李小红")
+    assert (left_behind.status, left_behind.exit_proposal) == (Child.Status.ACTIVE, "")
+    assert at_home_child.status == Child.Status.REGISTERED and at_home_child.exit_proposal
+    assert not ChildGroup.objects.filter(child=at_home_child).exists()
+    assert at_home_child.timeline.filter(kind="exit.proposed").exists()
+
+
 def test_siblings_naming_the_same_parent_id_share_the_parents_and_the_household(villages, tmp_path):
     father_id = make_id_number(VILLAGE, dt.date(1985, 1, 1), male=True)
     mother_id = make_id_number(VILLAGE, dt.date(1987, 1, 1), male=False)
