@@ -112,10 +112,10 @@ def groups_refresh(
                 existing[stored.child_id][stored.code] = stored
             states: dict[int, str] = {}
             proposals: dict[int, str] = {}
-            for pk, status, proposal in Child.objects.filter(pk__in=id_array(chunk)).values_list(
+            for pk, state, proposal in Child.objects.filter(pk__in=id_array(chunk)).values_list(
                 "pk", "status", "exit_proposal"
             ):
-                states[pk], proposals[pk] = status, proposal
+                states[pk], proposals[pk] = state, proposal
             add: list[tuple[Any, ...]] = []
             update: list[ChildGroup] = []
             remove: list[int] = []
@@ -195,18 +195,21 @@ def groups_refresh(
                 update, ["explanation", "rule_version", "rule_id", "source", "derived_on"], batch_size=2000
             )
             bulk_insert(TimelineEvent, TIMELINE_COLUMNS, timeline)
-            if to_registered:
-                Child.objects.filter(pk__in=id_array(to_registered)).update(status=Child.Status.REGISTERED)
             if to_active:
                 Child.objects.filter(pk__in=id_array(to_active), status=Child.Status.REGISTERED).update(
                     status=Child.Status.ACTIVE
                 )
-            # One UPDATE per distinct reason, not per child: an import can propose thousands at once.
-            by_reason: dict[str, list[int]] = defaultdict(list)
+            # One UPDATE per distinct reason, not per child: an import can propose thousands at once. A new child
+            # without a group goes back to 登记 in the same statement (a new child always gets a proposal).
+            back = set(to_registered)
+            by_reason: dict[tuple[str, bool], list[int]] = defaultdict(list)
             for pk, reason in propose.items():
-                by_reason[reason].append(pk)
-            for reason, pks in by_reason.items():
-                Child.objects.filter(pk__in=id_array(pks)).update(exit_proposal=reason)
+                by_reason[reason, pk in back].append(pk)
+            for (reason, registered), pks in by_reason.items():
+                changes: dict[str, str] = {"exit_proposal": reason}
+                if registered:
+                    changes["status"] = Child.Status.REGISTERED
+                Child.objects.filter(pk__in=id_array(pks)).update(**changes)
             if clear_proposal:
                 Child.objects.filter(pk__in=id_array(clear_proposal)).update(exit_proposal="")
             facts_changed.send(sender=Child, child_ids=chunk, today=today)
