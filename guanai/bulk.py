@@ -87,19 +87,24 @@ def bulk_set(model: type[models.Model], names: list[str], rows: Sequence[Sequenc
             cur.executemany(sql, rows[start : start + BATCH])
 
 
-class _Ids(RawSQL):
-    """``field__in=id_array(values)``: a long list of integer keys bound as ONE parameter — a JSON array read by
-    ``json_each`` on SQLite, an array ``unnest``-ed on PostgreSQL. Django prepares every element of a plain
-    list (several microseconds each, the dominant cost of reading facts for 100,000 children) and SQLite caps
-    the number of bound variables; this does neither."""
+class _Array(RawSQL):
+    """``field__in=id_array(values)`` / ``text_array(values)``: a long list of keys bound as ONE parameter — a
+    JSON array read by ``json_each`` on SQLite, an array ``unnest``-ed on PostgreSQL. Django prepares every
+    element of a plain list (several microseconds each, the dominant cost of reading facts for 100,000
+    children) and SQLite caps the number of bound variables; this does neither."""
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
-        values = self.params[0]
+        values, pg_type = self.params
         if connection.vendor == "postgresql":
-            return "(SELECT unnest(%s::bigint[]))", [values]
-        return "(SELECT value FROM json_each(%s))", [json.dumps(values)]
+            return f"(SELECT unnest(%s::{pg_type}[]))", [values]
+        return "(SELECT value FROM json_each(%s))", [json.dumps(values, ensure_ascii=False)]
 
 
 def id_array(values: Iterable[int]) -> RawSQL:
-    """The integer keys ``values`` for an ``__in`` filter, as one bound parameter (see ``_Ids``)."""
-    return _Ids("", [[int(v) for v in values]], output_field=models.BigIntegerField())
+    """The integer keys ``values`` for an ``__in`` filter, as one bound parameter (see ``_Array``)."""
+    return _Array("", [[int(v) for v in values], "bigint"], output_field=models.BigIntegerField())
+
+
+def text_array(values: Iterable[str]) -> RawSQL:
+    """The strings ``values`` for an ``__in`` filter, as one bound parameter (see ``_Array``)."""
+    return _Array("", [[str(v) for v in values], "text"], output_field=models.TextField())

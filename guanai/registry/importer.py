@@ -39,7 +39,7 @@ from django.utils import timezone
 from guanai import privacy
 from guanai.accounts.scope import covers
 from guanai.audit.services import audit_record
-from guanai.bulk import allocate_ids, bulk_insert, bulk_set
+from guanai.bulk import allocate_ids, bulk_insert, bulk_set, id_array, text_array
 from guanai.jobs.runner import JobContext, job_kind
 from guanai.lib import idnumber, pinyin
 from guanai.lib.errors import DomainError
@@ -922,7 +922,7 @@ class _Validator:
 
 
 # --- checks across rows and against the registry ------------------------------------------------------------
-def _chunks(items: Sequence[Any], size: int = 5000) -> Iterable[Sequence[Any]]:
+def _chunks(items: Sequence[Any], size: int = 20000) -> Iterable[Sequence[Any]]:
     # 5,000 keys per IN (…): well under SQLite's 32,766 variables (3.32+) and PostgreSQL's 65,535.
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -1006,7 +1006,9 @@ def _check_registry(rows: list[_Row], actor: Any, errors: list[RowError]) -> lis
     codes = sorted({r.values["village_id"] for r in rows})
     known: dict[str, tuple[int, bool]] = {}
     for chunk in _chunks(codes):
-        for code, level, active in Region.objects.filter(code__in=chunk).values_list("code", "level", "is_active"):
+        for code, level, active in Region.objects.filter(code__in=text_array(chunk)).values_list(
+            "code", "level", "is_active"
+        ):
             known[code] = (level, active)
     allowed = {code: actor is None or covers(actor, code) for code in codes}
     good: list[_Row] = []
@@ -1030,7 +1032,7 @@ def _check_registry(rows: list[_Row], actor: Any, errors: list[RowError]) -> lis
     by_bidx: dict[str, tuple[int, str, str]] = {}
     wanted = [r.bidx for r in good if r.bidx]
     for chunk in _chunks(wanted):
-        for pk, bidx, child_no, village in Child.objects.filter(id_number_bidx__in=chunk).values_list(
+        for pk, bidx, child_no, village in Child.objects.filter(id_number_bidx__in=text_array(chunk)).values_list(
             "pk", "id_number_bidx", "child_no", "village_id"
         ):
             if bidx not in by_bidx or pk < by_bidx[bidx][0]:
@@ -1039,9 +1041,9 @@ def _check_registry(rows: list[_Row], actor: Any, errors: list[RowError]) -> lis
     without_id: dict[tuple[str, dt.date, str], list[int]] = defaultdict(list)
     villages = sorted({r.values["village_id"] for r in good})
     for chunk in _chunks(villages):
-        for pk, name, birth, village in Child.objects.filter(village_id__in=chunk, id_number_bidx="").values_list(
-            "pk", "name", "birth_date", "village_id"
-        ):
+        for pk, name, birth, village in Child.objects.filter(
+            village_id__in=text_array(chunk), id_number_bidx=""
+        ).values_list("pk", "name", "birth_date", "village_id"):
             without_id[(name, birth, village)].append(pk)
     claimed: dict[int, int] = {}
     matched: list[_Row] = []
@@ -1211,7 +1213,7 @@ class _Planner:
         fields = ["pk", "version", "household_id", "id_number_enc", "id_number_bidx", "id_number_mask", *CHILD_COLUMNS]
         out: dict[int, dict[str, Any]] = {}
         for chunk in _chunks(ids):
-            for values in Child.objects.filter(pk__in=chunk).values(*fields):
+            for values in Child.objects.filter(pk__in=id_array(chunk)).values(*fields):
                 out[values["pk"]] = values
         return out
 
@@ -1219,7 +1221,7 @@ class _Planner:
         out: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for chunk in _chunks(child_ids):
             for rel in (
-                ChildRelation.objects.filter(child_id__in=chunk)
+                ChildRelation.objects.filter(child_id__in=id_array(chunk))
                 .order_by("id")
                 .values("id", "child_id", "person_id", "relation", "is_guardian", "is_entrusted_carer", "person__name")
             ):
@@ -1230,7 +1232,7 @@ class _Planner:
         out: dict[str, tuple[int, int | None]] = {}
         for chunk in _chunks(bidxs):
             for pk, bidx, household in (
-                Person.objects.filter(id_number_bidx__in=chunk)
+                Person.objects.filter(id_number_bidx__in=text_array(chunk))
                 .order_by("pk")
                 .values_list("pk", "id_number_bidx", "household_id")
             ):
@@ -1240,7 +1242,7 @@ class _Planner:
     def _load_people(self, pks: list[int]) -> dict[int, dict[str, Any]]:
         out: dict[int, dict[str, Any]] = {}
         for chunk in _chunks(pks):
-            for values in Person.objects.filter(pk__in=chunk).values("pk", "household_id", *PERSON_FIELDS):
+            for values in Person.objects.filter(pk__in=id_array(chunk)).values("pk", "household_id", *PERSON_FIELDS):
                 out[values["pk"]] = values
         return out
 
@@ -1248,7 +1250,7 @@ class _Planner:
         out: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for chunk in _chunks(pks):
             for values in (
-                PersonStatus.objects.filter(person_id__in=chunk, until__isnull=True)
+                PersonStatus.objects.filter(person_id__in=id_array(chunk), until__isnull=True)
                 .order_by("since", "id")
                 .values("id", "person_id", "kind", "since", "work_place", "cross_county")
             ):
@@ -1528,7 +1530,8 @@ class _Writer:
         touched = [_pk(c) for c, _, _ in plan.timeline]
         if plan.touched_people:
             for chunk in _chunks(sorted(plan.touched_people)):
-                touched += ChildRelation.objects.filter(person_id__in=chunk).values_list("child_id", flat=True)
+                relations = ChildRelation.objects.filter(person_id__in=id_array(chunk))
+                touched += relations.values_list("child_id", flat=True)
         return sorted(set(touched))
 
     def _person_value(self, values: dict[str, Any], name: str) -> Any:
