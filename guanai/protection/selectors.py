@@ -329,7 +329,16 @@ def risk_facts(child_ids: list[int], today: dt.date) -> dict[int, RiskFacts]:
 
 def risk_compute(child_ids: list[int], today: dt.date) -> dict[int, RiskGrade]:
     rules_data = risk_rules()
-    return {pk: evaluate(rules_data, facts) for pk, facts in risk_facts(child_ids, today).items()}
+    # The grade is a function of the (hashable) facts alone, and most children share the same few facts (no
+    # report, no case, one or two groups): each distinct set of facts is graded once.
+    graded: dict[RiskFacts, RiskGrade] = {}
+    result: dict[int, RiskGrade] = {}
+    for pk, facts in risk_facts(child_ids, today).items():
+        grade = graded.get(facts)
+        if grade is None:
+            grade = graded[facts] = evaluate(rules_data, facts)
+        result[pk] = grade
+    return result
 
 
 def risk_for(child_ids: list[int], today: dt.date | None = None) -> dict[int, tuple[str, str]]:

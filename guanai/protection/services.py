@@ -1601,9 +1601,12 @@ def risk_refresh(*, child_ids: list[int], today: dt.date) -> int:
     }
     at = connection.ops.adapt_datetimefield_value(now)
     new, changed = [], []
+    stored: dict[int, tuple[Any, ...]] = {}  # children with the same facts share one RiskGrade (risk_compute)
     for pk, grade in computed.items():
         row = existing.get(pk)
-        values = (grade.grade, grade.explanation[:500], json.dumps(grade.rule_ids), at, version)
+        values = stored.get(id(grade))
+        if values is None:
+            values = stored[id(grade)] = (grade.grade, grade.explanation[:500], json.dumps(grade.rule_ids), at, version)
         if row is None:
             new.append((pk, *values))
         elif row[1:] != (grade.grade, grade.explanation[:500], version):
