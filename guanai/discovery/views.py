@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guanai.accounts import roles
+from guanai.accounts.current import request_user
 from guanai.accounts.models import User
 from guanai.discovery import rules as discovery_rules
 from guanai.discovery.importer import issues_report, roster_dir
@@ -36,12 +37,6 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _require(user: User, permission: str) -> None:
     if not user.can(permission):
         raise PermissionRefused()
@@ -51,7 +46,7 @@ def _require(user: User, permission: str) -> None:
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponseBase:
     """Upload a roster, start a run, see the last runs and each rule's confirmation rate."""
-    user = _user(request)
+    user = request_user(request)
     _require(user, "discovery.run")
     error = ""
     if request.method == "POST" and request.POST.get("action") == "run":
@@ -110,7 +105,7 @@ def home(request: HttpRequest) -> HttpResponseBase:
 @login_required
 @require_GET
 def batch_issues(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     batch = batches_for(user).filter(pk=pk).first()
     if batch is None:
         raise NotFound()
@@ -122,7 +117,7 @@ def batch_issues(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def review(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require(user, "discovery.run")
     links = list(review_queue(user)[:50])
     return render(
@@ -135,7 +130,7 @@ def review(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def review_decide(request: HttpRequest, pk: int) -> HttpResponseBase:
-    user = _user(request)
+    user = request_user(request)
     link = link_get(user, pk)
     decision = request.POST.get("decision", "")
     try:
@@ -150,7 +145,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponseBase:
 @login_required
 @require_GET
 def findings(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require(user, "finding.handle")
     status = request.GET.get("status", "open")
     rule = request.GET.get("rule", "")
@@ -182,7 +177,7 @@ def findings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def finding_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
-    user = _user(request)
+    user = request_user(request)
     finding = finding_get(user, pk)
     spec = discovery_rules.rule(finding.rule)
     error = ""

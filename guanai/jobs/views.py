@@ -5,24 +5,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from guanai.accounts.models import User
+from guanai.accounts.current import request_user
 from guanai.jobs.runner import job_retry
 from guanai.jobs.selectors import job_get, jobs_for
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "jobs/list.html", {"jobs": jobs_for(_user(request))[:50]})
+    return render(request, "jobs/list.html", {"jobs": jobs_for(request_user(request))[:50]})
 
 
 @login_required
 def job_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    job = job_get(_user(request), pk)
+    job = job_get(request_user(request), pk)
     template = "jobs/_progress.html" if request.headers.get("HX-Request") else "jobs/detail.html"
     return render(request, template, {"job": job})
 
@@ -30,5 +25,5 @@ def job_detail(request: HttpRequest, pk: str) -> HttpResponse:
 @login_required
 @require_POST
 def job_rerun(request: HttpRequest, pk: str) -> HttpResponse:
-    job = job_retry(job=job_get(_user(request), pk), actor=_user(request))
+    job = job_retry(job=job_get(request_user(request), pk), actor=request_user(request))
     return redirect("jobs:detail", pk=job.pk)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from guanai.accounts.current import request_user
 from guanai.accounts.models import User
 from guanai.accounts.scope import region_prefix
 from guanai.audit.services import access_record
@@ -26,11 +27,6 @@ from guanai.oversight import services as svc
 from guanai.oversight.kpis import kpis, parse_period
 from guanai.oversight.models import RectificationTask, SpotCheck, SpotCheckItem
 from guanai.regions.models import Region
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _day(request: HttpRequest, today: dt.date) -> dt.date:
@@ -51,7 +47,7 @@ def _day(request: HttpRequest, today: dt.date) -> dt.date:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     today = timezone.localdate()
     day = _day(request, today)
     data = sel.dashboard(
@@ -109,7 +105,7 @@ def refresh(request: HttpRequest) -> HttpResponse:
     """Recompute the snapshots now (all regions: the figures are shared), as a background job with progress."""
     from guanai.jobs.runner import job_enqueue
 
-    user = _user(request)
+    user = request_user(request)
     if not user.can("oversight.manage"):
         raise PermissionRefused("您的角色无权更新指标")
     today = timezone.localdate()
@@ -145,7 +141,7 @@ def _report_scope(request: HttpRequest, user: User) -> tuple[Region, int]:
 
 @login_required
 def annual(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     region, year = _report_scope(request, user)
     error = ""
     if request.method == "POST":
@@ -202,7 +198,7 @@ def annual(request: HttpRequest) -> HttpResponse:
 def annual_download(request: HttpRequest) -> HttpResponse:
     from guanai.oversight.annual import annual_report_data, annual_report_pdf, annual_report_xlsx
 
-    user = _user(request)
+    user = request_user(request)
     region, year = _report_scope(request, user)
     fmt = request.GET.get("format", "pdf")
     if fmt not in ("pdf", "xlsx"):
@@ -234,7 +230,7 @@ def national_export(request: HttpRequest) -> StreamingHttpResponse:
     from guanai.oversight.national import child_lines, director_lines, stream
     from guanai.registry.selectors import children_for
 
-    user = _user(request)
+    user = request_user(request)
     if not user.can("oversight.manage") or not user.can("child.reveal"):
         raise PermissionRefused("只有区县和市民政部门可以导出全国系统报送数据")
     kind = request.GET.get("kind", "")
@@ -258,7 +254,7 @@ def national_export(request: HttpRequest) -> StreamingHttpResponse:
 
 @login_required
 def spotchecks(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not user.can("oversight.manage"):
         raise PermissionRefused("您的角色无权开展档案抽查")
     today = timezone.localdate()
@@ -297,7 +293,7 @@ def spotchecks(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def spotcheck(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     check = sel.spotcheck_get(user, pk)
     today = timezone.localdate()
     error = ""
@@ -333,7 +329,7 @@ def spotcheck(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def spotcheck_item(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     item = sel.spotcheck_item_get(user, pk)
     error = ""
     if request.method == "POST":
@@ -380,7 +376,7 @@ def spotcheck_item(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def tasks(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     rows = list(sel.tasks_for(user).order_by("status", "due_date", "id")[:200])
     return render(request, "oversight/tasks.html", {"tasks": rows, "today": timezone.localdate()})
 
@@ -388,7 +384,7 @@ def tasks(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def task_done(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     task = sel.task_get(user, pk)
     try:
         svc.rectification_done(actor=user, task=task, response=request.POST.get("response", ""))
@@ -405,7 +401,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def milestones(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     progress = sel.milestones_for(user)
     error = ""
     if request.method == "POST":
@@ -456,7 +452,7 @@ def milestones(request: HttpRequest) -> HttpResponse:
 def milestone_evidence(request: HttpRequest, pk: int) -> FileResponse:
     from guanai.oversight.models import MilestoneProgress
 
-    user = _user(request)
+    user = request_user(request)
     prefix = region_prefix(user)
     row = MilestoneProgress.objects.filter(pk=pk).first()
     if row is None or prefix is None or not row.district_id.startswith(prefix) or not row.evidence:

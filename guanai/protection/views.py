@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from guanai.accounts.current import request_user
 from guanai.accounts.models import User
 from guanai.accounts.scope import region_prefix
 from guanai.lib.errors import DomainError, PermissionRefused
@@ -52,11 +53,6 @@ from guanai.protection.selectors import (
 from guanai.registry.selectors import child_get, child_relations, children_for
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _form_error(error: DomainError) -> bool:
     return error.status in (400, 409)
 
@@ -79,7 +75,7 @@ def _int(value: str | None) -> int | None:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """Where protection work starts for each role."""
-    user = _user(request)
+    user = request_user(request)
     if user.can("report.handle"):
         return redirect("protection:inbox")
     if user.can("case.manage"):
@@ -93,7 +89,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _report_form_context(request: HttpRequest, values: Any, **extra: Any) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     prefix = region_prefix(user) or ""
     district = values.get("district") or (prefix[:6].ljust(12, "0") if len(prefix) >= 6 else "")
     township = values.get("township") or (prefix[:9].ljust(12, "0") if len(prefix) >= 9 else "")
@@ -122,7 +118,7 @@ def _report_form_context(request: HttpRequest, values: Any, **extra: Any) -> dic
 @login_required
 def report_new(request: HttpRequest) -> HttpResponse:
     """File a mandatory report: a phone-friendly form with the nine situations as big checkboxes."""
-    user = _user(request)
+    user = request_user(request)
     if not user.can("report.file"):
         raise PermissionRefused("您的角色无权提交强制报告")
     if request.method != "POST":
@@ -181,7 +177,7 @@ def regions(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def reports_mine(request: HttpRequest) -> HttpResponse:
-    rows = reports_filed_by(_user(request)).prefetch_related("feedback")[:200]
+    rows = reports_filed_by(request_user(request)).prefetch_related("feedback")[:200]
     return render(
         request, "protection/reports_mine.html", {"rows": [(r, situation_labels(r.situations)) for r in rows]}
     )
@@ -197,7 +193,7 @@ INBOX_TABS = {
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not user.can("report.handle"):
         raise PermissionRefused("您的角色不受理强制报告")
     # The city sees every district's routings; what needs it there is what was escalated.
@@ -233,7 +229,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     view = svc.report_view(user=user, pk=pk)
     if not view.access.content:
         return render(request, "protection/report_reporter.html", {"view": view})
@@ -256,7 +252,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _routing_action(request: HttpRequest, pk: int, action: Callable[[User, Any], Any]) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     routing = ReportRouting.objects.filter(pk=pk).values_list("report_id", flat=True).first()
     try:
         action(user, request.POST)
@@ -317,7 +313,7 @@ def routing_feedback(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def cases(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     tab = request.GET.get("tab", "open")
     qs = cases_for(user).select_related("child", "region")
     qs = qs.filter(stage=Case.Stage.CLOSED) if tab == "closed" else qs.exclude(stage=Case.Stage.CLOSED)
@@ -338,7 +334,7 @@ def cases(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_new(request: HttpRequest) -> HttpResponse:
     """立案: from a report (?report=), a visit problem (?problem=), an assessment, or by hand."""
-    user = _user(request)
+    user = request_user(request)
     if not user.can("case.manage"):
         raise PermissionRefused("您的角色无权立案")
     source = request.POST.get("source") or request.GET.get("source") or Case.Source.MANUAL
@@ -385,7 +381,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     case = svc.case_view(user=user, pk=pk)
     manage = case_can_manage(user, case)
     stages = [s for s in Case.Stage if s != Case.Stage.CLOSED]
@@ -417,7 +413,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _case_post(request: HttpRequest, case_pk: int, action: Callable[[User, Any, Any], str]) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         message = action(user, request.POST, request.FILES)
     except DomainError as exc:
@@ -618,7 +614,7 @@ def legal_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def legal_document(request: HttpRequest, pk: int) -> FileResponse:
     """A court document, served through the app (never from a public media URL): scoped and recorded."""
-    row = svc.legal_document_open(user=_user(request), pk=pk)
+    row = svc.legal_document_open(user=request_user(request), pk=pk)
     response = FileResponse(row.document.open("rb"), content_type=row.document_type or "application/octet-stream")
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"
@@ -631,7 +627,7 @@ def legal_document(request: HttpRequest, pk: int) -> FileResponse:
 @login_required
 def assessment_new(request: HttpRequest, child_pk: int) -> HttpResponse:
     """The guardianship-capacity assessment form, rendered from the instrument version in force."""
-    user = _user(request)
+    user = request_user(request)
     if not user.can("assessment.do"):
         raise PermissionRefused("您的角色无权开展家庭监护能力评估")
     child = child_get(user, child_pk)
@@ -677,7 +673,7 @@ def assessment_new(request: HttpRequest, child_pk: int) -> HttpResponse:
 
 @login_required
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     assessment = svc.assessment_view(user=user, pk=pk)
     results = {r["code"]: r for r in assessment.version.definition["results"]}
     return render(
@@ -697,7 +693,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def carer_check(request: HttpRequest, child_pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not user.can("assessment.do"):
         raise PermissionRefused("您的角色无权开展委托照护核查")
     child = child_get(user, child_pk)
@@ -747,7 +743,7 @@ def carer_check(request: HttpRequest, child_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def carer_action(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     child_pk = carer_checks_for(user).filter(pk=pk).values_list("child_id", flat=True).first()
     if child_pk is None:
         raise DomainError("not_found", "未找到该核查记录", status=404)
@@ -777,7 +773,7 @@ def carer_action(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def instruments_admin(request: HttpRequest) -> HttpResponse:
     """An administrator publishes a new instrument version by pasting its JSON (no code change)."""
-    user = _user(request)
+    user = request_user(request)
     if not user.can("settings.manage"):
         raise PermissionRefused("只有系统管理员可以管理评估工具")
     error = ""
@@ -814,7 +810,7 @@ def instruments_admin(request: HttpRequest) -> HttpResponse:
 @login_required
 def risk_list(request: HttpRequest) -> HttpResponse:
     """Children in scope at high or medium risk, highest first."""
-    user = _user(request)
+    user = request_user(request)
     if not user.can("child.view"):
         raise PermissionRefused("您的角色无权查看儿童风险等级")
     grade = request.GET.get("grade", "high")

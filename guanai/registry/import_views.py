@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from guanai.accounts.current import request_user
 from guanai.accounts.models import User
 from guanai.audit.services import access_record
 from guanai.jobs.runner import job_enqueue
@@ -43,12 +44,6 @@ SAMPLE_TYPES = {
     "csv": ("children_sample.csv", "text/csv; charset=utf-8"),
     "xlsx": ("children_sample.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _require_edit(user: User) -> None:
@@ -79,7 +74,7 @@ def _sample(kind: str) -> HttpResponseBase:
 @login_required
 @require_http_methods(["GET", "POST"])
 def children_import_page(request: HttpRequest) -> HttpResponseBase:
-    user = _user(request)
+    user = request_user(request)
     _require_edit(user)
     sample = request.GET.get("sample", "")
     if request.method == "GET" and sample in SAMPLE_TYPES:
@@ -132,7 +127,7 @@ def children_import_page(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 def import_errors(request: HttpRequest, pk: str) -> HttpResponseBase:
     """The error report of an import, to the user who uploaded it only (jobs are visible to their owner)."""
-    job = job_get(_user(request), pk)
+    job = job_get(request_user(request), pk)
     if job.kind != "children.import":
         raise NotFound("未找到该导入任务")
     stored = Path(str(job.params.get("path", ""))).name
@@ -150,7 +145,7 @@ def import_errors(request: HttpRequest, pk: str) -> HttpResponseBase:
 def children_export_view(request: HttpRequest) -> HttpResponseBase:
     """The roster as .xlsx with the roster page's filters. ID numbers and phones are masked unless the role may
     reveal them; every export is recorded in the access log."""
-    user = _user(request)
+    user = request_user(request)
     if not user.can("child.view"):
         raise PermissionRefused("您的角色无权导出儿童名册")
     get = request.GET

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from guanai.accounts.current import request_user
 from guanai.accounts.models import User
 from guanai.accounts.scope import region_prefix
 from guanai.audit.services import access_record
@@ -32,11 +33,6 @@ from guanai.support import services as svc
 from guanai.support.eligibility import benefit_coverage, benefit_label
 from guanai.support.matching import match_services
 from guanai.support.models import Activity, BenefitStandard, CarePlan, Domain, Need, PlanAction, Provider, Severity
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _today() -> dt.date:
@@ -61,7 +57,7 @@ def _int(value: str | None) -> int | None:
 def _act(request: HttpRequest, back: str, action: Callable[[User], str]) -> HttpResponse:
     """Run one service; success and form-level refusals both come back to ``back`` with a message."""
     try:
-        done = action(_user(request))
+        done = action(request_user(request))
     except DomainError as exc:
         if exc.status not in (400, 409):
             raise
@@ -79,7 +75,7 @@ def _require(user: User, permission: str) -> None:
 # --- index -------------------------------------------------------------------------------------------------
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if user.can("support.provide") and not user.can("support.manage"):
         return redirect("support:provider")
     _require(user, "support.manage")
@@ -116,7 +112,7 @@ def index(request: HttpRequest) -> HttpResponse:
 # --- a child's support page --------------------------------------------------------------------------------
 @login_required
 def child_support(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require(user, "support.manage")
     child = child_get(user, pk)
     access_record(actor=user, action="support.view", object_type="child", object_id=child.pk)
@@ -272,7 +268,7 @@ def referral_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
 # --- assessment ----------------------------------------------------------------------------------------------
 @login_required
 def assess(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require(user, "support.manage")
     child = child_get(user, pk)
     inst = svc.instrument()
@@ -347,7 +343,7 @@ def _prefill_from_checklist(checklist: dict[str, Any]) -> dict[str, int]:
 @login_required
 @require_POST
 def plan_new(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         plan = svc.plan_draft(actor=user, child_pk=pk, on=_today())
     except DomainError as exc:
@@ -361,7 +357,7 @@ def plan_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require(user, "support.manage")
     plan = sel.plan_get(user, pk)
     actions = list(
@@ -447,7 +443,7 @@ def plan_action_status(request: HttpRequest, pk: int) -> HttpResponse:
 # --- providers -----------------------------------------------------------------------------------------------
 @login_required
 def provider_home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require(user, "support.provide")
     provider = sel.provider_of(user)
     today = _today()
@@ -509,7 +505,7 @@ def provider_take(request: HttpRequest, pk: int) -> HttpResponse:
 # --- catalogue, standards, activities ---------------------------------------------------------------------------
 @login_required
 def services(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not (user.can("support.manage") or user.can("support.catalogue")):
         raise PermissionRefused()
     q = request.GET.get("q", "").strip()
@@ -603,7 +599,7 @@ def provider_member_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def standards(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if request.method == "POST":
 
         def act(u: User) -> str:
@@ -639,7 +635,7 @@ def standards(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def activities(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not (user.can("support.manage") or user.can("support.catalogue")):
         raise PermissionRefused()
     if request.method == "POST":
@@ -676,7 +672,7 @@ def activities(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     activity = sel.activity_get(user, pk)
     if request.method == "POST":
         p = request.POST

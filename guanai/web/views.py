@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
+from guanai.accounts.current import request_user
 from guanai.accounts.models import User
 from guanai.audit.selectors import access_events_for, audit_events_for
 from guanai.audit.services import access_record
@@ -59,12 +60,6 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _today() -> dt.date:
     return timezone.localdate()
 
@@ -96,7 +91,7 @@ CHILD_LEVEL = {1: 3, 2: 3, 3: 4, 4: 5, 5: 5}
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     role = user.role_obj()
     if role is None or user.region is None:
         return render(
@@ -192,7 +187,7 @@ class CappedPaginator(Paginator):
 
 @login_required
 def children(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require(user, "child.view", "您的角色无权查看儿童名册")
     filters = {k: request.GET.get(k, "").strip()[:100] for k in ROSTER_FILTERS}
     today = _today()
@@ -235,7 +230,7 @@ def _in_scope_link(user: User, child_no: str) -> str:
 
 @login_required
 def child_new(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require(user, "child.edit", "您的角色无权登记儿童")
     villages = f.village_choices(user)
     data = request.POST if request.method == "POST" else None
@@ -273,7 +268,7 @@ def child_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require(user, "child.edit", "您的角色无权修改儿童信息")
     child = child_get(user, pk)
     villages = f.village_choices(user)
@@ -392,14 +387,14 @@ def _archive(
 
 @login_required
 def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _archive(request, _user(request), pk)
+    return _archive(request, request_user(request), pk)
 
 
 @login_required
 def child_form_part(request: HttpRequest, pk: int, part: str) -> HttpResponse:
     """One edit form of the archive (htmx, when its section is opened): ``member``, ``exit`` or
     ``status-<person id>`` of a family member of this child."""
-    user = _user(request)
+    user = request_user(request)
     _require(user, "child.edit", "您的角色无权修改儿童信息")
     child = child_get(user, pk)
     ctx: dict[str, Any] = {"child": child, "part": part}
@@ -420,7 +415,7 @@ def child_form_part(request: HttpRequest, pk: int, part: str) -> HttpResponse:
 @login_required
 @require_POST
 def child_exit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require(user, "child.edit", "您的角色无权修改儿童信息")
     child = child_get(user, pk)
     form = f.ExitForm(request.POST, today=_today(), proposal=child.exit_proposal)
@@ -440,7 +435,7 @@ def child_exit_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def child_reenter_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require(user, "child.edit", "您的角色无权修改儿童信息")
     form = f.ReenterForm(request.POST)
     if form.is_valid():
@@ -459,7 +454,7 @@ def child_reenter_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def family_add(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require(user, "child.edit", "您的角色无权修改儿童信息")
     form = f.FamilyMemberForm(request.POST, prefix="member")
     if form.is_valid():
@@ -480,7 +475,7 @@ def family_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def person_status(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require(user, "child.edit", "您的角色无权修改儿童信息")
     form = f.StatusForm(request.POST, prefix=f"st{person_pk}")
     status = form.status_data() if form.is_valid() else None
@@ -500,14 +495,14 @@ def person_status(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse
 @login_required
 @require_POST
 def child_reveal_fragment(request: HttpRequest, pk: int) -> HttpResponse:
-    value = child_reveal(user=_user(request), pk=pk, field="id_number")
+    value = child_reveal(user=request_user(request), pk=pk, field="id_number")
     return render(request, "web/_revealed.html", {"value": value})
 
 
 @login_required
 @require_POST
 def person_reveal_fragment(request: HttpRequest, pk: int, person_pk: int, field: str) -> HttpResponse:
-    value = person_reveal(user=_user(request), child_pk=pk, person_pk=person_pk, field=field)
+    value = person_reveal(user=request_user(request), child_pk=pk, person_pk=person_pk, field=field)
     return render(request, "web/_revealed.html", {"value": value})
 
 
@@ -516,7 +511,7 @@ def person_reveal_fragment(request: HttpRequest, pk: int, person_pk: int, field:
 
 def _export(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """One child's archive as PDF or Excel; masked unless the role may reveal, and recorded either way."""
-    user = _user(request)
+    user = request_user(request)
     child = child_get(user, pk)
     reveal = user.can("child.reveal")
     parts: dict[str, Any] = {
@@ -562,7 +557,7 @@ def child_archive_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def audit(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     filters = {k: request.GET.get(k, "").strip() for k in ("actor", "action", "object_type", "object_id")}
     kind = request.GET.get("kind", "events")
     qs = access_events_for(user, **filters) if kind == "access" else audit_events_for(user, **filters)

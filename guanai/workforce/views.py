@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from guanai.accounts.current import request_user
 from guanai.accounts.models import User
 from guanai.accounts.scope import in_prefix, region_prefix
 from guanai.lib.errors import DomainError, NotFound, PermissionRefused
@@ -23,11 +24,11 @@ from guanai.workforce import services as svc
 from guanai.workforce.models import Appointment, Employment, SocialOrganisation, StaffProfile, TrainingEvent
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    if not request.user.can("workforce.view"):
+def _viewer(request: HttpRequest) -> User:
+    user = request_user(request)
+    if not user.can("workforce.view"):
         raise PermissionRefused("您的角色无权查看儿童主任台账")
-    return request.user
+    return user
 
 
 def _attempt(request: HttpRequest, action: Callable[[], Any]) -> tuple[Any, str]:
@@ -55,7 +56,7 @@ def _regions(user: User, level: int) -> list[Region]:
 
 @login_required
 def ledger(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = _viewer(request)
     today = timezone.localdate()
     kind = request.GET.get("kind", "")
     staff = sel.staff_for(user).annotate(
@@ -82,7 +83,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_new(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = _viewer(request)
     error = ""
     if request.method == "POST":
         p = request.POST
@@ -134,7 +135,7 @@ def staff_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = _viewer(request)
     profile = sel.staff_get(user, pk)
     today = timezone.localdate()
     error = ""
@@ -196,7 +197,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def trainings(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = _viewer(request)
     error = ""
     if request.method == "POST":
         p = request.POST
@@ -247,7 +248,7 @@ def trainings(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def organisations(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = _viewer(request)
     error = ""
     if request.method == "POST":
         p = request.POST
