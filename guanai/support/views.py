@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -523,6 +524,7 @@ def services(request: HttpRequest) -> HttpResponse:
             "items": items,
             "q": q,
             "domain": domain,
+            "query": urlencode({k: v for k, v in {"q": q, "domain": domain}.items() if v}),
             "domains": Domain.choices,
             "domain_labels": dict(Domain.choices),
             "providers": sel.providers_for(user),

@@ -562,7 +562,8 @@ def audit(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "events")
     qs = access_events_for(user, **filters) if kind == "access" else audit_events_for(user, **filters)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "web/audit.html", {"page": page, "filters": filters, "kind": kind})
+    query = urlencode({k: v for k, v in {**filters, "kind": kind}.items() if v})
+    return render(request, "web/audit.html", {"page": page, "filters": filters, "kind": kind, "query": query})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -124,3 +124,13 @@ def test_an_auditor_finds_who_changed_a_record(cast):
 
 def test_the_auditor_cannot_read_childrens_files(cast, children):
     assert client_for(make_user("auditor")).get(f"/api/v1/children/{children['village'].pk}/").status_code == 404
+
+
+def test_the_audit_pages_next_link_keeps_the_filters_once(cast, children):
+    child = children["village"]
+    alice = client_for(cast["alice"])
+    for _ in range(55):
+        alice.get(f"/api/v1/children/{child.pk}/")
+    body = client_for(cast["eve"]).get("/audit/", {"kind": "access", "actor": "alice"}).content.decode()
+    assert "第 1 / 2 页" in body
+    assert 'href="?actor=alice&amp;kind=access&amp;page=2"' in body
