@@ -240,6 +240,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind" or "status": each choice set gets a stable, meaningful name.
+    "ENUM_NAME_OVERRIDES": {
+        "SexEnum": "guanai.registry.models.Sex",
+        "HukouTypeEnum": "guanai.registry.models.HukouType",
+        "ChildStatusEnum": "guanai.registry.models.Child.Status",
+        "NeedDomainEnum": "guanai.support.models.Domain",
+        "ProviderKindEnum": "guanai.support.models.Provider.Kind",
+        "PlanActionKindEnum": "guanai.support.models.PlanAction.Kind",
+        "PlanActionStatusEnum": "guanai.support.models.PlanAction.Status",
+        "ActivityKindEnum": "guanai.support.models.Activity.Kind",
+    },
 }
 
 # --- logging: English, structured, never personal data -------------------------------------------------

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from guanai.accounts.models import User
 from guanai.audit.models import AccessEvent, AuditEvent
 from guanai.regions.models import Region
-from guanai.registry.models import Child, ChildRelation, PersonStatus
+from guanai.registry.models import Child, ChildRelation, HukouType, PersonStatus, Sex
 from guanai.registry.services import EXIT_REASONS
 
 
@@ -170,10 +170,10 @@ class RelationOutSerializer(serializers.Serializer):
 
 class ChildInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50)
-    sex = serializers.ChoiceField(choices=["M", "F"])
+    sex = serializers.ChoiceField(choices=Sex.choices)
     birth_date = serializers.DateField()
     village_code = serializers.CharField(max_length=12)
-    hukou_type = serializers.ChoiceField(choices=["agricultural", "non_agricultural", "resident"])
+    hukou_type = serializers.ChoiceField(choices=HukouType.choices)
     id_number = serializers.CharField(required=False, allow_blank=True, default="")
     ethnicity = serializers.CharField(required=False, default="汉族")
     hukou_address = serializers.CharField(required=False, allow_blank=True, default="")

@@ -530,7 +530,12 @@ class ServicesView(APIView):
 
 
 class ReferralsView(APIView):
-    @extend_schema(tags=TAG, summary="转介列表：服务提供方看转介给本机构的；工作人员看本辖区的", responses={200: dict})
+    @extend_schema(
+        tags=TAG,
+        operation_id="v1_support_referrals_list",
+        summary="转介列表：服务提供方看转介给本机构的；工作人员看本辖区的",
+        responses={200: dict},
+    )
     def get(self, request: Request) -> Response:
         user = actor(request)
         if user.can("support.provide"):
