@@ -494,7 +494,9 @@ def run(ws: c.Workspace, args: argparse.Namespace, today: dt.date) -> dict[str, 
 
     post_one()
     plan("POST /api/v1/visits/", post_one, "", 2)
-    load_results = []
+    load_results: list[tuple[str, dict[str, Any]]] = []
+    if args.no_load:
+        return {"stats": stats, "plans": plans, "load": load_results, "staff": staff, "officers": officers}
     with server(ws, args.workers, args.threads):
         single = load([staff], duration=min(20.0, args.duration), warmup=2, think=0)
         stats.append(
@@ -621,6 +623,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients / directors (default 50)")
     parser.add_argument("--duration", type=float, default=60, help="seconds of load per run (default 60)")
     parser.add_argument("--warmup", type=float, default=5)
+    parser.add_argument("--no-load", action="store_true", help="skip the POST load runs against gunicorn")
     parser.add_argument("--think", type=float, default=1.0, help="mean think time of the second load run (s)")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)

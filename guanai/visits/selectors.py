@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Substr
+from django.db import connection
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, Collate, Substr
 from django.utils import timezone
 
 from guanai.accounts.models import User
@@ -30,6 +31,7 @@ from guanai.visits.models import (
     WorkLogEntry,
 )
 from guanai.visits.obligations import (
+    DONE,
     STATE_ORDER,
     Obligation,
     Schedule,
@@ -39,6 +41,7 @@ from guanai.visits.obligations import (
     visit_rules,
 )
 from guanai.visits.summary import COLUMNS as STATE_COLUMNS
+from guanai.visits.urgency import LATER, URGENCY, annotate_states, state_field
 
 # Worklists are for one village or township; a bigger scope uses the completion tables (set-based SQL).
 WORKLIST_LIMIT = 3000
@@ -166,42 +169,30 @@ def _recent_visits(
     return visits
 
 
-def worklist_for(user: User, *, today: dt.date, region: str = "", limit: int | None = WORKLIST_LIMIT) -> list[WorkItem]:
-    """The children in scope with this period's obligations, most urgent first (overdue, then due soon),
-    then by the risk grade, then by the number of derived groups and a raised cadence."""
+def _worklist_children(user: User, region: str) -> QuerySet[Child]:
+    """The children a worklist covers: on the roll, in scope (and under ``region``)."""
     if not user.can("visit.view"):
         raise PermissionRefused("您的角色无权查看走访任务")
     qs = children_for(user).exclude(status=Child.Status.EXITED)
     if region:
         qs = qs.filter(in_prefix("village_id", region))
-    ordered = qs.order_by("village_id", "name").values_list(
-        "id", "name", "child_no", "village_id", "village__name", "created_at"
-    )
-    villages: dict[str, WorkVillage] = {}
-    rows = []
-    for pk, name, child_no, code, village_name, created_at in ordered[:limit] if limit else ordered:
-        village = villages.get(code) or villages.setdefault(code, WorkVillage(code, village_name))
-        rows.append(WorkChild(pk, name, child_no, code, village, created_at))
+    return qs
+
+
+def _work_items(
+    rows: list[WorkChild], today: dt.date, cfg: dict[str, int], *, scope: Any = None, states: Any = None
+) -> tuple[list[WorkItem], dict[str, int]]:
+    """The WorkItems of ``rows`` (unordered; children not on the roll by ``today`` left out), and the rank of
+    each risk grade met. ``scope``: the children's ids or a subquery selecting them; ``states``: their
+    ChildVisitState rows when a cheaper query than by ids selects them."""
     ids = [c.pk for c in rows]
-    # The other reads select the same children by the scope's subquery rather than a list of a thousand ids
-    # (unless the list was cut at ``limit``).
-    scope: Any = ids if limit and len(rows) >= limit else qs.values("id")
     n_groups = dict(
-        ChildGroup.objects.filter(child_id__in=scope)
+        ChildGroup.objects.filter(child_id__in=ids if scope is None else scope)
         .values("child_id")
         .annotate(n=Count("id"))
         .values_list("child_id", "n")
     )
-    cfg = effective_settings()
     plans = schedules(rows, today, ids=ids)
-    # The summary rows of the same children, by the summary's own village index (covering).
-    states = None
-    if not isinstance(scope, list):
-        states = scoped(
-            ChildVisitState.objects.filter(on_roll=True), user, field="village_code", permission="child.view"
-        )
-        if region:
-            states = states.filter(in_prefix("village_code", region))
     visits = _recent_visits(ids, today, states)
     from guanai.protection.selectors import risk_for, risk_rank
 
@@ -218,9 +209,188 @@ def worklist_for(user: User, *, today: dt.date, region: str = "", limit: int | N
         if grade not in ranks:
             ranks[grade] = risk_rank(grade)
         items.append(WorkItem(child, obligations, urgency, risk, list(plans[child.pk].reasons), grade, why))
-    # Most urgent first; within the same urgency, the protection risk grade (§4-§7), then the number of groups.
-    items.sort(key=lambda w: (w.urgency, -ranks[w.risk_grade], -w.risk, w.child.name))
+    return items, ranks
+
+
+def _work_child(pk: int, name: str, child_no: str, code: str, village_name: str, created_at: dt.datetime) -> WorkChild:
+    return WorkChild(pk, name, child_no, code, WorkVillage(code, village_name), created_at)
+
+
+WORK_CHILD_COLUMNS = ("id", "name", "child_no", "village_id", "village__name", "created_at")
+
+
+def worklist_for(user: User, *, today: dt.date, region: str = "", limit: int | None = WORKLIST_LIMIT) -> list[WorkItem]:
+    """The children in scope with this period's obligations, most urgent first (overdue, then due soon),
+    then by the risk grade, then by the number of derived groups and a raised cadence.
+
+    The whole list, computed in Python (``obligations_on`` per child): for the CLI and the reminders job, and the
+    reference that ``worklist_page`` (ordered and paged in SQL) agrees with."""
+    qs = _worklist_children(user, region)
+    ordered = qs.order_by("village_id", "name").values_list(*WORK_CHILD_COLUMNS)
+    villages: dict[str, WorkVillage] = {}
+    rows = []
+    for pk, name, child_no, code, village_name, created_at in ordered[:limit] if limit else ordered:
+        village = villages.get(code) or villages.setdefault(code, WorkVillage(code, village_name))
+        rows.append(WorkChild(pk, name, child_no, code, village, created_at))
+    ids = [c.pk for c in rows]
+    # The other reads select the same children by the scope's subquery rather than a list of a thousand ids
+    # (unless the list was cut at ``limit``).
+    scope: Any = ids if limit and len(rows) >= limit else qs.values("id")
+    # The summary rows of the same children, by the summary's own village index (covering).
+    states = None
+    if not isinstance(scope, list):
+        states = scoped(
+            ChildVisitState.objects.filter(on_roll=True), user, field="village_code", permission="child.view"
+        )
+        if region:
+            states = states.filter(in_prefix("village_code", region))
+    items, ranks = _work_items(rows, today, effective_settings(), scope=scope, states=states)
+    # Most urgent first; within the same urgency, the protection risk grade (§4-§7), then the number of groups;
+    # then by name (code points, as the SQL order of worklist_page), village and id.
+    items.sort(key=lambda w: (w.urgency, -ranks[w.risk_grade], -w.risk, w.child.name, w.child.village_id, w.child.pk))
     return items
+
+
+# The worklist's tabs: the children each shows. "contact" and "home": that obligation is not done this period.
+TABS = ("todo", "overdue", "contact", "home", "done")
+_TAB_OBLIGATION = {"contact": "contact", "home": "home_visit"}
+_DONE = STATE_ORDER[DONE]
+
+
+def _in_tab(tab: str, urgency: int, states: dict[str, int]) -> bool:
+    if tab in _TAB_OBLIGATION:
+        return states[_TAB_OBLIGATION[tab]] != _DONE
+    return {"todo": urgency < _DONE, "overdue": urgency == 0, "done": urgency == _DONE}.get(tab, True)
+
+
+def _tab_q(tab: str) -> Q:
+    if tab in _TAB_OBLIGATION:
+        return Q(**{f"{state_field(_TAB_OBLIGATION[tab])}__lt": _DONE})
+    return {"todo": Q(wl_urgency__lt=_DONE), "overdue": Q(wl_urgency=0), "done": Q(wl_urgency=_DONE)}.get(tab, Q())
+
+
+@dataclass
+class WorklistPage:
+    """One page of a worklist: its items in order, the children in the tab (``count``) and on the worklist
+    (``total``), and the count of each tab."""
+
+    items: list[WorkItem]
+    number: int
+    per_page: int
+    count: int
+    total: int
+    counts: dict[str, int]
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+
+def _page_number(page: int, count: int, per_page: int) -> int:
+    return min(max(1, page), max(1, -(-count // per_page)))
+
+
+def worklist_page(
+    user: User,
+    *,
+    today: dt.date,
+    tab: str = "todo",
+    page: int = 1,
+    per_page: int = 50,
+    region: str = "",
+    limit: int | None = WORKLIST_LIMIT,
+) -> WorklistPage:
+    """One page of the worklist (order as ``worklist_for``), at a cost that follows the page, not the village:
+    the obligations' states, the ordering and the tab counts are computed in SQL (visits.urgency, from the
+    rules), the obligations themselves in Python for the page's children only. ``page`` beyond the last is
+    the last. A tab not in TABS shows every child."""
+    qs = _worklist_children(user, region)
+    if limit:
+        qs = qs.filter(pk__in=qs.order_by("village_id", "name").values("pk")[:limit])
+    cfg = effective_settings()
+    annotated = annotate_states(qs, today=today, cfg=cfg)
+    kinds = [str(rule["id"]) for rule in visit_rules().obligations]
+    counts = dict.fromkeys(TABS, 0)
+    total, later = 0, False
+    for row in annotated.values(*(state_field(k) for k in kinds), LATER).annotate(n=Count("pk")).order_by():
+        states = {k: row[state_field(k)] for k in kinds}
+        urgency = min(states.values())
+        total += row["n"]
+        later = later or row[LATER]
+        for name in TABS:
+            counts[name] += row["n"] if _in_tab(name, urgency, states) else 0
+    if later:
+        # A day in the past with visits after it: the latest day per mode does not tell; the Python path does.
+        return _worklist_page_python(user, today=today, tab=tab, page=page, per_page=per_page, region=region)
+    count = counts.get(tab, total)
+    number = _page_number(page, count, per_page)
+    ordered = (
+        annotated.filter(_tab_q(tab))
+        .annotate(wl_rank=_risk_rank(qs, today), wl_risk=_groups_and_raised())
+        .order_by(
+            F(URGENCY).asc(),
+            F("wl_rank").desc(),
+            F("wl_risk").desc(),
+            Collate("name", _CODEPOINT_COLLATION[connection.vendor]).asc(),
+            "village_id",
+            "pk",
+        )
+        .values_list(*WORK_CHILD_COLUMNS)
+    )
+    offset = (number - 1) * per_page
+    rows = [_work_child(*row) for row in ordered[offset : offset + per_page]]
+    items, _ = _work_items(rows, today, cfg)
+    return WorklistPage(items, number, per_page, count, total, counts)
+
+
+def _worklist_page_python(
+    user: User, *, today: dt.date, tab: str, page: int, per_page: int, region: str
+) -> WorklistPage:
+    items = worklist_for(user, today=today, region=region)
+    counts = {name: sum(1 for w in items if _in_tab(name, w.urgency, _states(w))) for name in TABS}
+    shown = [w for w in items if _in_tab(tab, w.urgency, _states(w))]
+    number = _page_number(page, len(shown), per_page)
+    offset = (number - 1) * per_page
+    return WorklistPage(shown[offset : offset + per_page], number, per_page, len(shown), len(items), counts)
+
+
+def _states(item: WorkItem) -> dict[str, int]:
+    return {o.kind: STATE_ORDER[o.state] for o in item.obligations}
+
+
+# Python orders names by code point; so does this collation of each engine.
+_CODEPOINT_COLLATION = {"postgresql": "C", "sqlite": "BINARY"}
+
+
+def _risk_rank(qs: QuerySet[Child], today: dt.date) -> Case:
+    """The rank of each child's risk grade (protection.ChildRisk, rules/risk.yaml). A child never graded is
+    graded on the fly as ``risk_for`` does (rarely any: grades are stored when facts change), and its rank
+    passed in."""
+    from guanai.protection.selectors import risk_compute, risk_rank, risk_rules
+
+    whens = [When(risk__grade=grade, then=Value(risk_rank(grade))) for grade in risk_rules()["grades"]]
+    missing = list(qs.filter(risk__isnull=True).values_list("pk", flat=True))
+    if missing:
+        by_rank: dict[int, list[int]] = defaultdict(list)
+        for pk, grade in risk_compute(missing, today).items():
+            by_rank[risk_rank(grade.grade)].append(pk)
+        whens += [When(pk__in=ids, then=Value(rank)) for rank, ids in by_rank.items()]
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+def _groups_and_raised() -> Any:
+    """The number of the child's derived groups, plus 2 when a raised cadence is open (WorkItem.risk)."""
+    groups = (
+        ChildGroup.objects.filter(child_id=OuterRef("pk"))
+        .order_by()
+        .values("child_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    raised = CadencePeriod.objects.filter(child_id=OuterRef("pk"), until__isnull=True).exclude(reasons=[])
+    return Coalesce(Subquery(groups), 0) + Case(
+        When(Exists(raised), then=Value(2)), default=Value(0), output_field=IntegerField()
+    )
 
 
 def _modes_of(kind: str) -> list[str]:
