@@ -42,15 +42,20 @@ def _last(mode: str) -> str:
     return f"visit_state__last_{mode}_on"
 
 
-def _raised_since(*, on: dt.date | None = None, before: str | None = None) -> Subquery:
-    """The start of the child's first raised period (by ``since``) that contains the day ``on`` — or, with
-    ``before``, the day before the date in annotation ``before``; NULL when none does (Schedule.raised_since)."""
-    if on is not None:
-        containing = Q(since__lte=on) & (Q(until__isnull=True) | Q(until__gt=on))
-    else:
-        containing = Q(since__lt=OuterRef(before)) & (Q(until__isnull=True) | Q(until__gte=OuterRef(before)))
+def _raised_since(containing: Q) -> Subquery:
+    """The start of the child's first raised period (by ``since``) that satisfies ``containing``; NULL when
+    none does (Schedule.raised_since)."""
     rows = CadencePeriod.objects.filter(containing, child_id=OuterRef("pk")).order_by("since").values("since")
     return Subquery(rows[:1])
+
+
+def _containing(day: dt.date) -> Q:
+    return Q(since__lte=day) & (Q(until__isnull=True) | Q(until__gt=day))
+
+
+def _containing_day_before(field: str) -> Q:
+    """Periods that contain the day before the date in annotation ``field``."""
+    return Q(since__lt=OuterRef(field)) & (Q(until__isnull=True) | Q(until__gte=OuterRef(field)))
 
 
 def _rs_on(day: dt.date) -> str:
@@ -134,11 +139,11 @@ def annotate_states(qs: QuerySet[Any], *, today: dt.date, cfg: dict[str, int]) -
         normal = _cadence(months, today, clamp=False)
         cadences[rule["id"]] = (normal, _cadence(raised_months, today, clamp=True) if raised else None)
     if any(up for _, up in cadences.values()):
-        subqueries: dict[str, Any] = {RAISED_SINCE: _raised_since(on=today)}
+        subqueries: dict[str, Any] = {RAISED_SINCE: _raised_since(_containing(today))}
         for normal, up in cadences.values():
             for c in (normal, up) if up else ():
-                subqueries[_rs_on(c.prev_day)] = _raised_since(on=c.prev_day)
-        qs = qs.annotate(**subqueries).annotate(**{RAISED_BEFORE: _raised_since(before=RAISED_SINCE)})
+                subqueries[_rs_on(c.prev_day)] = _raised_since(_containing(c.prev_day))
+        qs = qs.annotate(**subqueries).annotate(**{RAISED_BEFORE: _raised_since(_containing_day_before(RAISED_SINCE))})
     states = {}
     for rule in r.obligations:
         modes = list(rule["satisfied_by"])

@@ -127,9 +127,7 @@ def kids(villages) -> list[Child]:
 
 @pytest.mark.parametrize(("raised_months", "due_soon_days"), [(1, 7), (3, 7), (2, 10)])
 @time_machine.travel(NOW)
-def test_the_sql_states_order_counts_and_pages_equal_the_python_reference(
-    cast, kids, raised_months, due_soon_days
-):
+def test_the_sql_states_order_counts_and_pages_equal_the_python_reference(cast, kids, raised_months, due_soon_days):
     VisitSettings.objects.create(pk=1, raised_home_visit_months=raised_months, due_soon_days=due_soon_days)
     rng = random.Random(2026 + raised_months)
     bob = cast["bob"]  # the township: both villages
