@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 from django.db import connection
@@ -41,7 +42,7 @@ from guanai.visits.obligations import (
     visit_rules,
 )
 from guanai.visits.summary import COLUMNS as STATE_COLUMNS
-from guanai.visits.urgency import LATER, URGENCY, annotate_states, state_field
+from guanai.visits.urgency import LATER, URGENCY, annotate_states, done_field
 
 # Worklists are for one village or township; a bigger scope uses the completion tables (set-based SQL).
 WORKLIST_LIMIT = 3000
@@ -180,18 +181,25 @@ def _worklist_children(user: User, region: str) -> QuerySet[Child]:
 
 
 def _work_items(
-    rows: list[WorkChild], today: dt.date, cfg: dict[str, int], *, scope: Any = None, states: Any = None
+    rows: list[WorkChild],
+    today: dt.date,
+    cfg: dict[str, int],
+    *,
+    scope: Any = None,
+    states: Any = None,
+    risks: dict[int, int] | None = None,
 ) -> tuple[list[WorkItem], dict[str, int]]:
     """The WorkItems of ``rows`` (unordered; children not on the roll by ``today`` left out), and the rank of
     each risk grade met. ``scope``: the children's ids or a subquery selecting them; ``states``: their
-    ChildVisitState rows when a cheaper query than by ids selects them."""
+    ChildVisitState rows when a cheaper query than by ids selects them; ``risks``: WorkItem.risk when known."""
     ids = [c.pk for c in rows]
-    n_groups = dict(
-        ChildGroup.objects.filter(child_id__in=ids if scope is None else scope)
-        .values("child_id")
-        .annotate(n=Count("id"))
-        .values_list("child_id", "n")
-    )
+    if risks is None:
+        n_groups = dict(
+            ChildGroup.objects.filter(child_id__in=ids if scope is None else scope)
+            .values("child_id")
+            .annotate(n=Count("id"))
+            .values_list("child_id", "n")
+        )
     plans = schedules(rows, today, ids=ids)
     visits = _recent_visits(ids, today, states)
     from guanai.protection.selectors import risk_for, risk_rank
@@ -204,7 +212,9 @@ def _work_items(
         if not obligations:
             continue
         urgency = min(STATE_ORDER[o.state] for o in obligations)
-        risk = n_groups.get(child.pk, 0) + (2 if plans[child.pk].reasons else 0)
+        risk = (
+            risks[child.pk] if risks is not None else n_groups.get(child.pk, 0) + (2 if plans[child.pk].reasons else 0)
+        )
         grade, why = grades.get(child.pk, ("", ""))
         if grade not in ranks:
             ranks[grade] = risk_rank(grade)
@@ -257,16 +267,11 @@ _TAB_OBLIGATION = {"contact": "contact", "home": "home_visit"}
 _DONE = STATE_ORDER[DONE]
 
 
-def _in_tab(tab: str, urgency: int, states: dict[str, int]) -> bool:
+def _in_tab(tab: str, urgency: int, done: dict[str, bool]) -> bool:
+    """Whether a child with this urgency and these obligations done is shown under ``tab``."""
     if tab in _TAB_OBLIGATION:
-        return states[_TAB_OBLIGATION[tab]] != _DONE
+        return not done[_TAB_OBLIGATION[tab]]
     return {"todo": urgency < _DONE, "overdue": urgency == 0, "done": urgency == _DONE}.get(tab, True)
-
-
-def _tab_q(tab: str) -> Q:
-    if tab in _TAB_OBLIGATION:
-        return Q(**{f"{state_field(_TAB_OBLIGATION[tab])}__lt": _DONE})
-    return {"todo": Q(wl_urgency__lt=_DONE), "overdue": Q(wl_urgency=0), "done": Q(wl_urgency=_DONE)}.get(tab, Q())
 
 
 @dataclass
@@ -300,81 +305,110 @@ def worklist_page(
     region: str = "",
     limit: int | None = WORKLIST_LIMIT,
 ) -> WorklistPage:
-    """One page of the worklist (order as ``worklist_for``), at a cost that follows the page, not the village:
-    the obligations' states, the ordering and the tab counts are computed in SQL (visits.urgency, from the
-    rules), the obligations themselves in Python for the page's children only. ``page`` beyond the last is
-    the last. A tab not in TABS shows every child."""
+    """One page of the worklist (order as ``worklist_for``), at a cost that follows the page, not the village.
+
+    One query computes each child's obligation states (visits.urgency, generated from the rules), risk rank and
+    group count and orders the children in SQL, returning only ids and states; the tab counts and the page are
+    taken from that list, and obligations are computed in Python (``obligations_on``) for the page's children
+    only. ``page`` beyond the last is the last. A tab not in TABS shows every child."""
     qs = _worklist_children(user, region)
-    if limit:
-        qs = qs.filter(pk__in=qs.order_by("village_id", "name").values("pk")[:limit])
     cfg = effective_settings()
-    annotated = annotate_states(qs, today=today, cfg=cfg)
     kinds = [str(rule["id"]) for rule in visit_rules().obligations]
-    counts = dict.fromkeys(TABS, 0)
-    total, later = 0, False
-    for row in annotated.values(*(state_field(k) for k in kinds), LATER).annotate(n=Count("pk")).order_by():
-        states = {k: row[state_field(k)] for k in kinds}
-        urgency = min(states.values())
-        total += row["n"]
-        later = later or row[LATER]
-        for name in TABS:
-            counts[name] += row["n"] if _in_tab(name, urgency, states) else 0
-    if later:
+    fields = [done_field(k) for k in kinds]
+    # The expressions depend on the day and the settings only: built once, then scoped per request.
+    annotated = scoped(
+        _ordered_base(today, tuple(sorted(cfg.items()))), user, field="village_id", permission="child.view"
+    )
+    # The same children by the summary's own village index too, so that the join to it reads the village's rows
+    # (every child has a summary row: triggers insert it with the child).
+    annotated = scoped(annotated, user, field="visit_state__village_code", permission="child.view")
+    if region:
+        annotated = annotated.filter(in_prefix("village_id", region), in_prefix("visit_state__village_code", region))
+    if limit and qs.order_by().values_list("pk", flat=True)[limit : limit + 1]:
+        annotated = annotated.filter(pk__in=qs.order_by("village_id", "name").values("pk")[:limit])
+    rows = _ordered(annotated, fields)
+    if any(row[2] for row in rows):
         # A day in the past with visits after it: the latest day per mode does not tell; the Python path does.
         return _worklist_page_python(user, today=today, tab=tab, page=page, per_page=per_page, region=region)
-    count = counts.get(tab, total)
-    number = _page_number(page, count, per_page)
-    ordered = (
-        annotated.filter(_tab_q(tab))
-        .annotate(wl_rank=_risk_rank(qs, today), wl_risk=_groups_and_raised())
-        .order_by(
+    ungraded = [row[0] for row in rows if row[3] is None]
+    if ungraded:
+        # Never graded (rare: grades are stored when facts change): graded on the fly as risk_for does.
+        from guanai.protection.selectors import risk_compute, risk_rank
+
+        computed = {pk: risk_rank(g.grade) for pk, g in risk_compute(ungraded, today).items()}
+        rows = _ordered(annotated.annotate(wl_rank=_risk_rank(computed)), fields)
+    counts = dict.fromkeys(TABS, 0)
+    shown = []
+    for pk, urgency, _, _, *flags, _, _ in rows:
+        done = dict(zip(kinds, flags, strict=True))
+        for name in TABS:
+            counts[name] += _in_tab(name, urgency, done)
+        if _in_tab(tab, urgency, done):
+            shown.append(pk)
+    number = _page_number(page, len(shown), per_page)
+    offset = (number - 1) * per_page
+    ids = shown[offset : offset + per_page]
+    children = {row[0]: _work_child(*row) for row in Child.objects.filter(pk__in=ids).values_list(*WORK_CHILD_COLUMNS)}
+    # The groups-and-cadence count as the query computed it (WorkItem.risk): no second read of the groups.
+    risks = {row[0]: row[-1] for row in rows}
+    items, _ = _work_items([children[pk] for pk in ids], today, cfg, risks={pk: risks[pk] for pk in ids})
+    return WorklistPage(items, number, per_page, len(shown), len(rows), counts)
+
+
+@lru_cache(maxsize=8)
+def _ordered_base(today: dt.date, cfg: tuple[tuple[str, int], ...]) -> QuerySet[Child]:
+    """Children on the roll with their obligation states, risk rank and groups-and-cadence count on ``today``
+    (not yet scoped: the caller scopes it)."""
+    on_roll = Child.objects.exclude(status=Child.Status.EXITED).filter(visit_state__on_roll=True)
+    annotated = annotate_states(on_roll, today=today, cfg=dict(cfg))
+    return annotated.annotate(wl_rank=_risk_rank({}), wl_risk=_groups_and_raised())
+
+
+def _ordered(annotated: QuerySet[Child], fields: list[str]) -> list[tuple[Any, ...]]:
+    """(id, urgency, later, stored risk grade, whether each obligation is done, rank, risk) of every child, in the
+    worklist's order: urgency, risk rank, groups and raised cadence, name (by code point, as Python orders it),
+    village, id. The sort keys are selected, so that ORDER BY names them rather than computing them again."""
+    return list(
+        annotated.order_by(
             F(URGENCY).asc(),
             F("wl_rank").desc(),
             F("wl_risk").desc(),
             Collate("name", _CODEPOINT_COLLATION[connection.vendor]).asc(),
             "village_id",
             "pk",
-        )
-        .values_list(*WORK_CHILD_COLUMNS)
+        ).values_list("pk", URGENCY, LATER, "risk__grade", *fields, "wl_rank", "wl_risk")
     )
-    offset = (number - 1) * per_page
-    rows = [_work_child(*row) for row in ordered[offset : offset + per_page]]
-    items, _ = _work_items(rows, today, cfg)
-    return WorklistPage(items, number, per_page, count, total, counts)
 
 
 def _worklist_page_python(
     user: User, *, today: dt.date, tab: str, page: int, per_page: int, region: str
 ) -> WorklistPage:
     items = worklist_for(user, today=today, region=region)
-    counts = {name: sum(1 for w in items if _in_tab(name, w.urgency, _states(w))) for name in TABS}
-    shown = [w for w in items if _in_tab(tab, w.urgency, _states(w))]
+    counts = {name: sum(1 for w in items if _in_tab(name, w.urgency, _done(w))) for name in TABS}
+    shown = [w for w in items if _in_tab(tab, w.urgency, _done(w))]
     number = _page_number(page, len(shown), per_page)
     offset = (number - 1) * per_page
     return WorklistPage(shown[offset : offset + per_page], number, per_page, len(shown), len(items), counts)
 
 
-def _states(item: WorkItem) -> dict[str, int]:
-    return {o.kind: STATE_ORDER[o.state] for o in item.obligations}
+def _done(item: WorkItem) -> dict[str, bool]:
+    return {o.kind: o.state == DONE for o in item.obligations}
 
 
 # Python orders names by code point; so does this collation of each engine.
 _CODEPOINT_COLLATION = {"postgresql": "C", "sqlite": "BINARY"}
 
 
-def _risk_rank(qs: QuerySet[Child], today: dt.date) -> Case:
-    """The rank of each child's risk grade (protection.ChildRisk, rules/risk.yaml). A child never graded is
-    graded on the fly as ``risk_for`` does (rarely any: grades are stored when facts change), and its rank
-    passed in."""
-    from guanai.protection.selectors import risk_compute, risk_rank, risk_rules
+def _risk_rank(computed: dict[int, int]) -> Case:
+    """The rank of each child's stored risk grade (protection.ChildRisk, rules/risk.yaml); ``computed``: the
+    ranks of children without one."""
+    from guanai.protection.selectors import risk_rank, risk_rules
 
     whens = [When(risk__grade=grade, then=Value(risk_rank(grade))) for grade in risk_rules()["grades"]]
-    missing = list(qs.filter(risk__isnull=True).values_list("pk", flat=True))
-    if missing:
-        by_rank: dict[int, list[int]] = defaultdict(list)
-        for pk, grade in risk_compute(missing, today).items():
-            by_rank[risk_rank(grade.grade)].append(pk)
-        whens += [When(pk__in=ids, then=Value(rank)) for rank, ids in by_rank.items()]
+    by_rank: dict[int, list[int]] = defaultdict(list)
+    for pk, rank in computed.items():
+        by_rank[rank].append(pk)
+    whens += [When(pk__in=ids, then=Value(rank)) for rank, ids in by_rank.items()]
     return Case(*whens, default=Value(0), output_field=IntegerField())
 
 
@@ -387,10 +421,9 @@ def _groups_and_raised() -> Any:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # A LIMIT 1 subquery rather than EXISTS: an index probe per child, never a hashed scan of every period.
     raised = CadencePeriod.objects.filter(child_id=OuterRef("pk"), until__isnull=True).exclude(reasons=[])
-    return Coalesce(Subquery(groups), 0) + Case(
-        When(Exists(raised), then=Value(2)), default=Value(0), output_field=IntegerField()
-    )
+    return Coalesce(Subquery(groups), 0) + Coalesce(Subquery(raised.annotate(two=Value(2)).values("two")[:1]), 0)
 
 
 def _modes_of(kind: str) -> list[str]:

@@ -40,10 +40,11 @@ _serial = count()
 
 
 def _near(rng: random.Random, today: dt.date) -> dt.date:
-    """A day up to ~5 months before ``today``, often on or next to the first or last day of a month."""
+    """A day up to ~5 months before ``today`` (not after it), often on or next to the first or last day of a
+    month."""
     day = today - dt.timedelta(days=rng.randint(0, 150))
     first = day.replace(day=1)
-    return rng.choice([day, first, first - dt.timedelta(days=1), first + dt.timedelta(days=1), today])
+    return min(today, rng.choice([day, first, first - dt.timedelta(days=1), first + dt.timedelta(days=1), today]))
 
 
 def _generate(rng: random.Random, kids: list[Child], today: dt.date, director) -> None:
