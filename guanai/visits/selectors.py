@@ -351,7 +351,8 @@ def worklist_page(
     children = {row[0]: _work_child(*row) for row in Child.objects.filter(pk__in=ids).values_list(*WORK_CHILD_COLUMNS)}
     # The groups-and-cadence count as the query computed it (WorkItem.risk): no second read of the groups.
     risks = {row[0]: row[-1] for row in rows}
-    items, _ = _work_items([children[pk] for pk in ids], today, cfg, risks={pk: risks[pk] for pk in ids})
+    page_rows = [children[pk] for pk in ids if pk in children]  # (a child deleted meanwhile is left out)
+    items, _ = _work_items(page_rows, today, cfg, risks={c.pk: risks[c.pk] for c in page_rows})
     return WorklistPage(items, number, per_page, len(shown), len(rows), counts)
 
 
