@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Collate, Substr
 from django.utils import timezone
 
@@ -291,6 +291,11 @@ class WorklistPage:
         return max(1, -(-self.count // self.per_page))
 
 
+def _key_in_tab(tab: str, key: tuple[int, tuple[bool, ...]], kinds: list[str]) -> bool:
+    urgency, flags = key
+    return _in_tab(tab, urgency, dict(zip(kinds, flags, strict=True)))
+
+
 def _page_number(page: int, count: int, per_page: int) -> int:
     return min(max(1, page), max(1, -(-count // per_page)))
 
@@ -337,14 +342,12 @@ def worklist_page(
 
         computed = {pk: risk_rank(g.grade) for pk, g in risk_compute(ungraded, today).items()}
         rows = _ordered(annotated.annotate(wl_rank=_risk_rank(computed)), fields)
-    counts = dict.fromkeys(TABS, 0)
-    shown = []
-    for pk, urgency, _, _, *flags, _, _ in rows:
-        done = dict(zip(kinds, flags, strict=True))
-        for name in TABS:
-            counts[name] += _in_tab(name, urgency, done)
-        if _in_tab(tab, urgency, done):
-            shown.append(pk)
+    # Children with the same urgency and done flags fall in the same tabs: count by those (a handful of keys).
+    keys = [(row[1], row[4 : 4 + len(kinds)]) for row in rows]
+    by_key = Counter(keys)
+    counts = {name: sum(n for key, n in by_key.items() if _key_in_tab(name, key, kinds)) for name in TABS}
+    in_tab = {key: _key_in_tab(tab, key, kinds) for key in by_key}
+    shown = [row[0] for row, key in zip(rows, keys, strict=True) if in_tab[key]]
     number = _page_number(page, len(shown), per_page)
     offset = (number - 1) * per_page
     ids = shown[offset : offset + per_page]
@@ -415,16 +418,13 @@ def _risk_rank(computed: dict[int, int]) -> Case:
 
 def _groups_and_raised() -> Any:
     """The number of the child's derived groups, plus 2 when a raised cadence is open (WorkItem.risk)."""
-    groups = (
-        ChildGroup.objects.filter(child_id=OuterRef("pk"))
-        .order_by()
-        .values("child_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    # COUNT as a plain function: an aggregate over the child's rows without GROUP BY (one row, 0 when none).
+    groups = ChildGroup.objects.filter(child_id=OuterRef("pk")).order_by().annotate(n=Func(F("pk"), function="COUNT"))
     # A LIMIT 1 subquery rather than EXISTS: an index probe per child, never a hashed scan of every period.
     raised = CadencePeriod.objects.filter(child_id=OuterRef("pk"), until__isnull=True).exclude(reasons=[])
-    return Coalesce(Subquery(groups), 0) + Coalesce(Subquery(raised.annotate(two=Value(2)).values("two")[:1]), 0)
+    return Subquery(groups.values("n"), output_field=IntegerField()) + Coalesce(
+        Subquery(raised.annotate(two=Value(2)).values("two")[:1]), 0
+    )
 
 
 def _modes_of(kind: str) -> list[str]:
