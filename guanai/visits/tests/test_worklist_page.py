@@ -177,3 +177,15 @@ def test_a_page_past_the_last_is_the_last_and_a_past_day_with_later_visits_agree
     page = worklist_page(cast["bob"], today=earlier, tab="all", page=1, per_page=500)
     assert [w.child.pk for w in page.items] == [w.child.pk for w in reference]
     assert [w.obligations for w in page.items] == [w.obligations for w in reference]
+
+
+@time_machine.travel(NOW)
+def test_a_worklist_cut_at_its_limit_keeps_the_same_children_as_the_reference(cast, kids):
+    today = dt.date(2026, 11, 20)
+    _generate(random.Random(11), kids, today, cast["alice"])
+    for i, child in enumerate(kids):  # distinct names: the cut (by village and name) has no ties
+        Child.objects.filter(pk=child.pk).update(name=f"{NAMES[i % len(NAMES)]}{i:02d}")
+    reference = worklist_for(cast["bob"], today=today, limit=30)
+    page = worklist_page(cast["bob"], today=today, tab="all", per_page=100, limit=30)
+    assert [w.child.pk for w in page.items] == [w.child.pk for w in reference]
+    assert page.total == len(reference)
