@@ -5,8 +5,9 @@
 ``raised``) and the settings (``raised_home_visit_months``, ``due_soon_days``), over:
 
 - visits.ChildVisitState: the latest day of each visit mode (kept by triggers);
-- the child's on-roll date (``created_at`` in the local time zone);
-- the child's raised-cadence periods (visits.CadencePeriod), as correlated subqueries.
+- the child's on-roll date (``created_at`` in the local time zone, compared with local midnights);
+- the child's raised-cadence periods (visits.CadencePeriod): the one containing ``today`` joined, the others
+  (containing the day before a window, or before the raised period's start) as correlated subqueries.
 
 Every window's dates are the same for everyone with the same cadence, so they are computed here in Python for
 ``today`` and passed as parameters; per child there are only comparisons with the on-roll date and the raised
