@@ -18,9 +18,10 @@ from guanai.lib.errors import DomainError
 from guanai.lib.parse import ParseError, parse_date
 from guanai.visits import services as svc
 from guanai.visits.models import Visit
-from guanai.visits.selectors import completion_by_area, problem_categories_list, worklist_for
+from guanai.visits.selectors import TABS, completion_by_area, problem_categories_list, worklist_page
 
 ERRORS = {400: ErrorEnvelopeSerializer, 403: ErrorEnvelopeSerializer, 404: ErrorEnvelopeSerializer}
+WORKLIST_PER_PAGE = 50
 
 
 class ChecklistAnswerSerializer(serializers.Serializer):
@@ -146,12 +147,47 @@ class VisitCreateView(APIView):
         return Response(VisitOutSerializer(visit).data, status=201 if created else 200)
 
 
+WORKLIST_TABS = ("all", *TABS)
+MAX_PER_PAGE = 200
+
+
+def _positive(request: Request, name: str, default: int, highest: int | None = None) -> int:
+    value = request.query_params.get(name, "")
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1 or (highest is not None and int(value) > highest):
+        limit = f"，不超过{highest}" if highest else ""
+        raise DomainError(f"bad_{name}", f"{name} 应为正整数{limit}")
+    return int(value)
+
+
 class WorklistView(APIView):
     @extend_schema(
-        summary="走访任务清单（本期待联系、待入户、已逾期，按紧急程度和风险排序）",
+        summary="走访任务清单（本期待联系、待入户、已逾期，按紧急程度和风险排序，分页）",
+        description=(
+            "One page of the worklist, most urgent first. Headers: `X-Total-Count` (children in the tab), "
+            "`X-Page` (the page returned: a page beyond the last gives the last), `X-Per-Page`, "
+            "`X-Tab-Counts` (children per tab, e.g. `todo=12;overdue=3;contact=9;home=7;done=40`)."
+        ),
         parameters=[
             OpenApiParameter("on", str, description="日期，默认今天"),
             OpenApiParameter("region", str, description="区划代码前缀（可选）"),
+            OpenApiParameter(
+                "tab",
+                str,
+                enum=list(WORKLIST_TABS),
+                description="all 全部（默认）、todo 待办、overdue 已逾期、contact 待联系、home 待入户、done 已完成",
+            ),
+            OpenApiParameter("page", int, description="页码，从1开始（默认1）"),
+            OpenApiParameter("per_page", int, description=f"每页条数（默认50，最多{MAX_PER_PAGE}）"),
+            OpenApiParameter(
+                "X-Total-Count", int, OpenApiParameter.HEADER, description="本标签下的儿童数", response=[200]
+            ),
+            OpenApiParameter("X-Page", int, OpenApiParameter.HEADER, description="返回的页码", response=[200]),
+            OpenApiParameter("X-Per-Page", int, OpenApiParameter.HEADER, description="每页条数", response=[200]),
+            OpenApiParameter(
+                "X-Tab-Counts", str, OpenApiParameter.HEADER, description="各标签的儿童数", response=[200]
+            ),
         ],
         responses={200: WorkItemSerializer(many=True), **ERRORS},
     )
@@ -159,8 +195,23 @@ class WorklistView(APIView):
         region = request.query_params.get("region", "")
         if region and not region.isdigit():
             raise DomainError("bad_region_code", "区划代码只能包含数字")
-        items = worklist_for(actor(request), today=_day(request), region=region)
-        return Response(WorkItemSerializer(items, many=True).data)
+        tab = request.query_params.get("tab", "all")
+        if tab not in WORKLIST_TABS:
+            raise DomainError("bad_tab", "tab 应为 " + "、".join(WORKLIST_TABS))
+        page = worklist_page(
+            actor(request),
+            today=_day(request),
+            region=region,
+            tab=tab,
+            page=_positive(request, "page", 1),
+            per_page=_positive(request, "per_page", WORKLIST_PER_PAGE, MAX_PER_PAGE),
+        )
+        response = Response(WorkItemSerializer(page.items, many=True).data)
+        response["X-Total-Count"] = str(page.count)
+        response["X-Page"] = str(page.number)
+        response["X-Per-Page"] = str(page.per_page)
+        response["X-Tab-Counts"] = ";".join(f"{k}={n}" for k, n in page.counts.items())
+        return response
 
 
 class CompletionView(APIView):

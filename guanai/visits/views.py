@@ -27,7 +27,7 @@ from guanai.visits.selectors import (
     open_problems_for,
     problem_get,
     visits_for,
-    worklist_for,
+    worklist_page,
 )
 
 WORKLIST_PAGE = 50
@@ -43,30 +43,29 @@ def _user(request: HttpRequest) -> User:
 def worklist(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     today = timezone.localdate()
-    items = worklist_for(user, today=today)
     tab = request.GET.get("tab", "todo")
-    groups = {
-        "overdue": [w for w in items if w.urgency == 0],
-        "contact": [w for w in items if w.state("contact") != "已完成"],
-        "home": [w for w in items if w.state("home_visit") != "已完成"],
-        "done": [w for w in items if w.urgency == 3],
-    }
-    shown = {"todo": [w for w in items if w.urgency < 3]}.get(tab, groups.get(tab, items))
-    # A big village has over a thousand children: the list is paged, most urgent first.
-    page = Paginator(shown, WORKLIST_PAGE).get_page(request.GET.get("page"))
+    # A big village has over a thousand children: the list is paged in the database, most urgent first.
+    result = worklist_page(user, today=today, tab=tab, page=_page_number(request), per_page=WORKLIST_PAGE)
     return render(
         request,
         "visits/worklist.html",
         {
-            "items": page.object_list,
-            "page": page,
+            "items": result.items,
+            "page": Paginator(range(result.count), WORKLIST_PAGE).get_page(result.number),
             "tab": tab,
-            "counts": {k: len(v) for k, v in groups.items()},
-            "total": len(items),
+            "counts": result.counts,
+            "total": result.total,
             "today": today,
             "new_key": uuid.uuid4().hex,
         },
     )
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return int(request.GET.get("page", "1"))
+    except ValueError:
+        return 1
 
 
 def _visit_context(request: HttpRequest, child_pk: int, **extra: Any) -> dict[str, Any]:

@@ -51,7 +51,7 @@ from guanai.registry.services import (
     person_status_add,
 )
 from guanai.support.selectors import open_needs_for
-from guanai.visits.selectors import completion_by_area, worklist_for
+from guanai.visits.selectors import completion_by_area, worklist_page
 from guanai.web import forms as f
 
 
@@ -124,17 +124,8 @@ def home(request: HttpRequest) -> HttpResponse:
             open_needs=open_needs_for(user).values("child_id").distinct().count(),
         )
         if user.can("visit.view"):
-            work = worklist_for(user, today=today)
-            ctx.update(
-                work_top=[w for w in work if w.urgency < 3][:8],
-                work_counts={
-                    "overdue": sum(1 for w in work if w.urgency == 0),
-                    "contact": sum(1 for w in work if w.state("contact") != "已完成"),
-                    "home": sum(1 for w in work if w.state("home_visit") != "已完成"),
-                    "done": sum(1 for w in work if w.urgency == 3),
-                },
-                new_key=uuid.uuid4().hex,
-            )
+            work = worklist_page(user, today=today, tab="todo", per_page=8)
+            ctx.update(work_top=work.items, work_counts=work.counts, new_key=uuid.uuid4().hex)
     elif role.home in {"township", "district", "city", "partner"}:
         areas = child_counts_by_area(user, level=CHILD_LEVEL[user.region.level])
         if user.can("visit.view"):

@@ -55,3 +55,19 @@ def test_api_errors_keep_the_one_shape(cast, children):
     assert outside.status_code == 404
     assert client.get("/api/v1/visits/worklist/", {"on": "someday"}).json()["error"]["code"] == "bad_date"
     assert client_for(cast["frank"]).get("/api/v1/visits/worklist/").status_code == 403
+
+
+@time_machine.travel(NOW)
+def test_the_worklist_is_paged_with_its_counts_in_headers(cast, children):
+    Child.objects.update(created_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    client = client_for(cast["bob"])  # the township: two children
+    first = client.get("/api/v1/visits/worklist/", {"per_page": "1"})
+    assert first.status_code == 200 and len(first.json()) == 1
+    assert (first["X-Total-Count"], first["X-Page"], first["X-Per-Page"]) == ("2", "1", "1")
+    assert first["X-Tab-Counts"] == "todo=2;overdue=2;contact=2;home=2;done=0"
+    second = client.get("/api/v1/visits/worklist/", {"per_page": "1", "page": "5"})
+    assert second["X-Page"] == "2" and second.json()[0]["child_id"] != first.json()[0]["child_id"]
+    assert client.get("/api/v1/visits/worklist/", {"tab": "done"}).json() == []
+    for params, code in (({"page": "0"}, "bad_page"), ({"per_page": "500"}, "bad_per_page"), ({"tab": "x"}, "bad_tab")):
+        response = client.get("/api/v1/visits/worklist/", params)
+        assert response.status_code == 400 and response.json()["error"]["code"] == code
