@@ -330,17 +330,15 @@ def needs_derive(*, child_ids: Iterable[int] | None, on: dt.date) -> dict[str, i
     wanted: dict[tuple[int, str], dict[str, Any]] = {}
     # A disabled child with no rehabilitation enrolment ever and no rehabilitation service delivered or under way.
     rule = fact_rules["disability_no_rehab"]
-    rehab_children = set(
-        BenefitEnrolment.objects.filter(kind=BenefitEnrolment.Kind.DISABILITY_REHAB, child__isnull=False).values_list(
-            "child_id", flat=True
-        )
+    rehab = BenefitEnrolment.objects.filter(kind=BenefitEnrolment.Kind.DISABILITY_REHAB, child__isnull=False)
+    medical = Referral.objects.filter(
+        status__in=[Referral.Status.SENT, Referral.Status.ACCEPTED, Referral.Status.DELIVERED],
+        need__domain=Domain.MEDICAL,
     )
-    rehab_children |= set(
-        Referral.objects.filter(
-            status__in=[Referral.Status.SENT, Referral.Status.ACCEPTED, Referral.Status.DELIVERED],
-            need__domain=Domain.MEDICAL,
-        ).values_list("child_id", flat=True)
-    )
+    if ids is not None:  # a recorded visit: read this child's records, not the registry's
+        rehab, medical = rehab.filter(child_id__in=ids), medical.filter(child_id__in=ids)
+    rehab_children = set(rehab.values_list("child_id", flat=True))
+    rehab_children |= set(medical.values_list("child_id", flat=True))
     for pk, d_type, d_grade in base.exclude(disability_type="").values_list(
         "pk", "disability_type", "disability_grade"
     ):
