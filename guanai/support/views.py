@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -33,7 +33,17 @@ from guanai.support import selectors as sel
 from guanai.support import services as svc
 from guanai.support.eligibility import benefit_coverage, benefit_label
 from guanai.support.matching import match_services
-from guanai.support.models import Activity, BenefitStandard, CarePlan, Domain, Need, PlanAction, Provider, Severity
+from guanai.support.models import (
+    Activity,
+    BenefitStandard,
+    CarePlan,
+    Domain,
+    Need,
+    PlanAction,
+    Provider,
+    Severity,
+    domain_mask,
+)
 
 
 def _today() -> dt.date:
@@ -514,8 +524,10 @@ def services(request: HttpRequest) -> HttpResponse:
     if q:
         qs = qs.filter(Q(name__contains=q) | Q(programme__contains=q) | Q(provider__name__contains=q))
     domain = request.GET.get("domain", "")
+    if domain:  # in the database, by the services' domain bitmap, so that every page is full
+        qs = qs.annotate(hit=F("domain_mask").bitand(domain_mask((domain,)))).filter(hit__gt=0)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    items = [s for s in page if not domain or domain in s.domains]
+    items = list(page)
     return render(
         request,
         "support/services.html",

@@ -252,3 +252,14 @@ def test_a_district_officer_makes_a_social_worker_staff_of_a_provider(cast):
         "/support/providers/members/new/", {"provider": provider.pk, "username": "xiaochen"}
     ).status_code in (302, 403)
     assert ProviderMember.objects.filter(provider=provider).count() == 1
+
+
+def test_the_catalogue_filters_by_domain_before_paging(cast, children, world):
+    for i in range(35):
+        make_service(world["provider"], f"安全教育{i:02d}", domains=["safety"], areas=[TOWNSHIP])
+    c = client_for(cast["alice"])
+    page = c.get("/support/services/", {"domain": "psychological"}).content.decode()
+    assert "心理辅导" in page and "安全教育" not in page and "下一页" not in page
+    safety = c.get("/support/services/", {"domain": "safety", "q": "安全"}).content.decode()
+    assert safety.count("安全教育") >= 30 and "心理辅导" not in safety
+    assert "q=%E5%AE%89%E5%85%A8&amp;domain=safety&amp;page=2" in safety
