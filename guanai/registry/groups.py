@@ -121,7 +121,7 @@ def groups_refresh(
             remove: list[int] = []
             timeline: list[tuple[Any, ...]] = []
             to_active: list[int] = []
-            to_registered: list[int] = []
+            to_registered: set[int] = set()  # new children without a group: back to 登记
             propose: dict[int, str] = {}
             clear_proposal: list[int] = []
             for pk, child_facts in facts.items():
@@ -166,7 +166,7 @@ def groups_refresh(
                 if pk in inserted_active:
                     status = Child.Status.REGISTERED
                     if not derived:
-                        to_registered.append(pk)
+                        to_registered.add(pk)
                     else:
                         touched = True
                 elif derived and status == Child.Status.REGISTERED:
@@ -201,10 +201,9 @@ def groups_refresh(
                 )
             # One UPDATE per distinct reason, not per child: an import can propose thousands at once. A new child
             # without a group goes back to 登记 in the same statement (a new child always gets a proposal).
-            back = set(to_registered)
             by_reason: dict[tuple[str, bool], list[int]] = defaultdict(list)
             for pk, reason in propose.items():
-                by_reason[reason, pk in back].append(pk)
+                by_reason[reason, pk in to_registered].append(pk)
             for (reason, registered), pks in by_reason.items():
                 changes: dict[str, str] = {"exit_proposal": reason}
                 if registered:

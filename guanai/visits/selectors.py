@@ -288,7 +288,7 @@ class WorklistPage:
 
     @property
     def num_pages(self) -> int:
-        return max(1, -(-self.count // self.per_page))
+        return _num_pages(self.count, self.per_page)
 
 
 def _key_in_tab(tab: str, key: tuple[int, tuple[bool, ...]], kinds: list[str]) -> bool:
@@ -296,8 +296,16 @@ def _key_in_tab(tab: str, key: tuple[int, tuple[bool, ...]], kinds: list[str]) -
     return _in_tab(tab, urgency, dict(zip(kinds, flags, strict=True)))
 
 
-def _page_number(page: int, count: int, per_page: int) -> int:
-    return min(max(1, page), max(1, -(-count // per_page)))
+def _num_pages(count: int, per_page: int) -> int:
+    return max(1, -(-count // per_page))
+
+
+def _paged(shown: list[Any], page: int, per_page: int) -> tuple[int, list[Any]]:
+    """The number of page ``page`` (below the first: the first; beyond the last: the last) and its part of
+    ``shown``."""
+    number = min(max(1, page), _num_pages(len(shown), per_page))
+    offset = (number - 1) * per_page
+    return number, shown[offset : offset + per_page]
 
 
 def worklist_page(
@@ -348,9 +356,7 @@ def worklist_page(
     counts = {name: sum(n for key, n in by_key.items() if _key_in_tab(name, key, kinds)) for name in TABS}
     in_tab = {key: _key_in_tab(tab, key, kinds) for key in by_key}
     shown = [row[0] for row, key in zip(rows, keys, strict=True) if in_tab[key]]
-    number = _page_number(page, len(shown), per_page)
-    offset = (number - 1) * per_page
-    ids = shown[offset : offset + per_page]
+    number, ids = _paged(shown, page, per_page)
     children = {row[0]: _work_child(*row) for row in Child.objects.filter(pk__in=ids).values_list(*WORK_CHILD_COLUMNS)}
     # The groups-and-cadence count as the query computed it (WorkItem.risk): no second read of the groups.
     risks = {row[0]: row[-1] for row in rows}
@@ -390,9 +396,8 @@ def _worklist_page_python(
     items = worklist_for(user, today=today, region=region)
     counts = {name: sum(1 for w in items if _in_tab(name, w.urgency, _done(w))) for name in TABS}
     shown = [w for w in items if _in_tab(tab, w.urgency, _done(w))]
-    number = _page_number(page, len(shown), per_page)
-    offset = (number - 1) * per_page
-    return WorklistPage(shown[offset : offset + per_page], number, per_page, len(shown), len(items), counts)
+    number, page_items = _paged(shown, page, per_page)
+    return WorklistPage(page_items, number, per_page, len(shown), len(items), counts)
 
 
 def _done(item: WorkItem) -> dict[str, bool]:
