@@ -259,3 +259,27 @@ def test_the_whole_registry_is_evaluated_in_a_bounded_number_of_queries(django_a
     with django_assert_max_num_queries(12):
         gaps = benefit_gaps(on=ON)
     assert len({g.child_id for g in gaps}) == 30
+
+
+def test_a_handful_of_children_is_decided_as_the_registry_wide_sql_decides(monkeypatch):
+    """Up to eligibility.FEW children skip the rules' SQL (decided in Python); the results must be the same."""
+    from guanai.support import eligibility
+
+    disabled = {"disability_type": "智力"}
+    kids = [
+        _child(schooling="在读", **(disabled | {"disability_grade": i % 4 + 1} if i % 2 else {})) for i in range(12)
+    ]
+    kids.append(_child(birth=dt.date(2007, 1, 1)))  # 19 on ON: too old for every rule
+    kids.append(_child(status=Child.Status.EXITED))
+    for i, child in enumerate(kids[:10]):
+        _group(child, ("orphan", "unsupported", "rural_left_behind")[i % 3])
+    _group(kids[-2], "orphan")  # would be eligible but for the age bound
+    _group(kids[-1], "orphan")  # would be eligible but for having exited
+    _enrol("rural_dibao", household=kids[3].household, start=YESTERDAY)
+    _enrol("orphan_allowance", child=kids[0], start=YESTERDAY)
+    ids = [c.pk for c in kids]
+    few = benefit_eligibility(on=ON, child_ids=ids)
+    few_gaps = sorted((g.child_id, g.rule, g.explanation) for g in benefit_gaps(on=ON, child_ids=ids))
+    monkeypatch.setattr(eligibility, "FEW", 0)
+    assert benefit_eligibility(on=ON, child_ids=ids) == few and few
+    assert sorted((g.child_id, g.rule, g.explanation) for g in benefit_gaps(on=ON, child_ids=ids)) == few_gaps
